@@ -1,0 +1,3 @@
+from fixbot.cli import main
+
+raise SystemExit(main())

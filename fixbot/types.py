@@ -1,0 +1,91 @@
+"""The shared vocabulary: edits, changes, notes and per-file outcomes.
+
+Everything here is a plain frozen value. Transforms produce ``Change`` and ``Note`` values; the
+engine applies the ``Edit``s of the changes; reports, diffs, PR bodies and commit messages are all
+rendered from the same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+# A path into the parsed (plain) data of a workflow: mapping keys and sequence indices.
+DataPath = tuple[Union[str, int], ...]
+
+
+@dataclass(frozen=True)
+class SetOp:
+    """Semantically, set ``path`` (mapping key, created if missing) to ``value``."""
+
+    path: DataPath
+    value: Any
+
+
+@dataclass(frozen=True)
+class InsertOp:
+    """Semantically, insert ``value`` at ``index`` of the sequence at ``path``."""
+
+    path: DataPath
+    index: int
+    value: Any
+
+
+@dataclass(frozen=True)
+class DeleteOp:
+    """Semantically, delete the mapping key or sequence item at ``path``."""
+
+    path: DataPath
+
+
+SemanticOp = Union[SetOp, InsertOp, DeleteOp]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` of the original (BOM-less) text with ``new``.
+
+    ``op`` states what the replacement means to the parsed data; the guard checks that the output
+    differs from the input by exactly the ops of all applied edits.
+    """
+
+    start: int
+    end: int
+    new: str
+    op: SemanticOp
+
+
+@dataclass(frozen=True)
+class Change:
+    transform: str
+    location: str  # "jobs.<id>", "jobs.<id>.steps[<n>]", "on", "" (top level)
+    line: int  # 1-based line of the node the change is about, in the input
+    summary: str
+    explanation: str
+    edits: tuple[Edit, ...]
+    # Actions people must take after merging (create secret X, rotate Y); rendered in PR checklists.
+    todo: tuple[str, ...] = ()
+    docs: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    transform: str
+    location: str
+    message: str
+
+
+Finding = Union[Change, Note]
+
+FileStatus = Literal["changed", "unchanged", "error"]
+
+
+@dataclass
+class FileResult:
+    path: str  # relative to the PATH the user gave, with "/" separators
+    status: FileStatus = "unchanged"
+    error: str | None = None
+    changes: list[Change] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    original: str | None = None  # decoded original text (with BOM), for diffs
+    updated: str | None = None  # new text when status == "changed"
