@@ -1,0 +1,203 @@
+"""Loading ``actions.toml`` and answering lookups for ``uses:`` references."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, cast
+
+from fixbot.kb.model import Access, ActionInfo, Need, is_job_token
+from fixbot.kb.versions import overlaps, parse_spec, ref_range
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on a ``with:`` input; a need applies when all its conditions may hold."""
+
+    input: str
+    matches: str | None = None  # regex, searched case-insensitively
+    equals: str | None = None  # compared case-insensitively after stripping
+    present: bool | None = None  # the input is (True) / is not (False) given
+    default: str | None = None  # the value the action uses when the input is absent
+
+    def may_hold(self, inputs: Mapping[str, str]) -> bool:
+        value = inputs.get(self.input)
+        if self.present is not None:
+            return (value is not None and value.strip() != "") == self.present
+        if value is None:
+            value = self.default
+        if value is None:
+            return False
+        if "${{" in value:
+            return True  # decided at run time: assume it may hold
+        if self.matches is not None:
+            return re.search(self.matches, value, re.IGNORECASE) is not None
+        if self.equals is not None:
+            return value.strip().lower() == self.equals.lower()
+        return True
+
+
+@dataclass(frozen=True)
+class EntryNeed:
+    need: Need
+    versions: str
+    when: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    needs: tuple[EntryNeed, ...]
+    token_inputs: tuple[str, ...]
+    token_default: bool  # the action uses github.token when no token input is given
+    reason: str
+    source: str
+
+
+def normalize_uses(uses: str) -> tuple[str, str] | None:
+    """``Owner/Repo//path@ref`` -> (``owner/repo/path``, ``ref``); None for local/docker refs."""
+    u = uses.strip()
+    if not u or u.startswith("./") or u.startswith("docker://") or u.startswith("."):
+        return None
+    path, _, ref = u.partition("@")
+    path = re.sub(r"/+", "/", path.strip().lower()).strip("/")
+    if path.count("/") < 1:
+        return None
+    return path, ref.strip()
+
+
+def _scopes(raw: Any, where: str) -> dict[str, Access]:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: scopes must be a table")
+    out: dict[str, Access] = {}
+    for k, v in raw.items():
+        if v not in ("read", "write"):
+            raise ValueError(f"{where}: bad access {v!r} for {k}")
+        out[str(k)] = cast(Access, v)
+    return out
+
+
+def _entry(raw: dict[str, Any]) -> Entry:
+    key = str(raw["uses"]).lower()
+    source = str(raw.get("source", ""))
+    needs: list[EntryNeed] = []
+    for i, n in enumerate(raw.get("needs", [])):
+        where = f"{key} needs[{i}]"
+        conds = tuple(
+            Condition(
+                input=str(c["input"]).lower(),
+                matches=c.get("matches"),
+                equals=c.get("equals"),
+                present=c.get("present"),
+                default=c.get("default"),
+            )
+            for c in n.get("when", [])
+        )
+        versions = str(n.get("versions", "*"))
+        parse_spec(versions)  # validate early
+        need = Need(
+            scopes=_scopes(n.get("scopes"), where),
+            reason=str(n.get("reason", raw.get("reason", ""))),
+            source=str(n.get("source", source)),
+            via_token=bool(n.get("via_token", True)),
+        )
+        needs.append(EntryNeed(need=need, versions=versions, when=conds))
+    return Entry(
+        key=key,
+        needs=tuple(needs),
+        token_inputs=tuple(str(t).lower() for t in raw.get("token_inputs", [])),
+        token_default=bool(raw.get("token_default", True)),
+        reason=str(raw.get("reason", "")),
+        source=source,
+    )
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[str, Entry], dict[str, Entry]]:
+    text = resources.files("fixbot.kb").joinpath("actions.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    actions: dict[str, Entry] = {}
+    workflows: dict[str, Entry] = {}
+    for table, out in (("action", actions), ("workflow", workflows)):
+        for raw in data.get(table, []):
+            e = _entry(raw)
+            for key in (e.key, *(str(a).lower() for a in raw.get("aliases", []))):
+                if key in out:
+                    raise ValueError(f"duplicate KB key {key!r}")
+                out[key] = e
+    return actions, workflows
+
+
+def action_entries() -> Mapping[str, Entry]:
+    """Every action key (aliases included) -> its entry."""
+    return _tables()[0]
+
+
+def workflow_entries() -> Mapping[str, Entry]:
+    return _tables()[1]
+
+
+def _uses_job_token(entry: Entry, inputs: Mapping[str, str]) -> bool:
+    if not entry.token_inputs:
+        return True
+    given = [inputs[t] for t in entry.token_inputs if t in inputs]
+    if not given:
+        return entry.token_default
+    return any(is_job_token(v) for v in given)
+
+
+def _resolve(entry: Entry, ref: str, inputs: Mapping[str, str], comment: str | None) -> ActionInfo:
+    rng = ref_range(ref, comment)
+    job_token = _uses_job_token(entry, inputs)
+    out: list[Need] = []
+    for en in entry.needs:
+        if not overlaps(en.versions, rng):
+            continue
+        if not all(c.may_hold(inputs) for c in en.when):
+            continue
+        if en.need.via_token and not job_token:
+            continue
+        if en.need not in out:
+            out.append(en.need)
+    return ActionInfo(uses=entry.key, needs=tuple(out), token_inputs=entry.token_inputs)
+
+
+def _norm_inputs(inputs: Mapping[str, object]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in inputs.items():
+        if isinstance(v, bool):
+            s = "true" if v else "false"
+        elif v is None:
+            s = ""
+        else:
+            s = str(v)
+        out[str(k).lower()] = s
+    return out
+
+
+def lookup_action(
+    uses: str, inputs: Mapping[str, str], version_comment: str | None = None
+) -> ActionInfo | None:
+    """Needs of a step's ``uses:`` given its ``with:`` inputs; None if the action is unknown."""
+    norm = normalize_uses(uses)
+    if norm is None:
+        return None
+    entry = action_entries().get(norm[0])
+    if entry is None:
+        return None
+    return _resolve(entry, norm[1], _norm_inputs(inputs), version_comment)
+
+
+def lookup_reusable_workflow(uses: str) -> ActionInfo | None:
+    """Needs of a remote reusable workflow (``jobs.<id>.uses``); None if unknown."""
+    norm = normalize_uses(uses)
+    if norm is None:
+        return None
+    entry = workflow_entries().get(norm[0])
+    if entry is None:
+        return None
+    return _resolve(entry, norm[1], {}, None)

@@ -1,0 +1,66 @@
+"""Rendering results for people and machines: text, JSON (the contract) and unified diffs."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from fixbot.types import Change, FileResult, Note
+
+
+def change_json(c: Change) -> dict[str, Any]:
+    return {"transform": c.transform, "location": c.location, "line": c.line,
+            "summary": c.summary, "explanation": c.explanation}
+
+
+def note_json(n: Note) -> dict[str, Any]:
+    return {"transform": n.transform, "location": n.location, "message": n.message}
+
+
+def file_json(r: FileResult) -> dict[str, Any]:
+    return {"path": r.path, "status": r.status, "error": r.error,
+            "changes": [change_json(c) for c in r.changes],
+            "notes": [note_json(n) for n in r.notes]}
+
+
+def summary(results: Iterable[FileResult]) -> dict[str, int]:
+    rs = list(results)
+    return {"files": len(rs),
+            "changed": sum(r.status == "changed" for r in rs),
+            "unchanged": sum(r.status == "unchanged" for r in rs),
+            "errors": sum(r.status == "error" for r in rs),
+            "changes": sum(len(r.changes) for r in rs)}
+
+
+def fix_json(results: list[FileResult]) -> str:
+    return json.dumps({"version": 1, "files": [file_json(r) for r in results],
+                       "summary": summary(results)}, indent=2, ensure_ascii=False)
+
+
+def unified_diff(r: FileResult) -> str:
+    if r.status != "changed" or r.original is None or r.updated is None:
+        return ""
+    return "".join(difflib.unified_diff(
+        r.original.splitlines(keepends=True), r.updated.splitlines(keepends=True),
+        fromfile=f"a/{r.path}", tofile=f"b/{r.path}"))
+
+
+def fix_text(results: list[FileResult], verb: str) -> str:
+    """Human-readable lines: one per changed or failed file, its changes and notes, a summary."""
+    lines: list[str] = []
+    for r in results:
+        if r.status == "error":
+            lines.append(f"{r.path}: error: {r.error}")
+            continue
+        if r.status == "changed":
+            lines.append(f"{r.path}: {verb} {len(r.changes)} change(s)")
+            for c in r.changes:
+                lines.append(f"  {c.transform} {c.location} (line {c.line}): {c.summary}")
+        for n in r.notes:
+            lines.append(f"{r.path}: note: {n.transform} {n.location}: {n.message}")
+    s = summary(results)
+    lines.append(f"{s['files']} file(s): {s['changed']} {verb}, {s['unchanged']} unchanged, "
+                 f"{s['errors']} error(s), {s['changes']} change(s)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,94 @@
+"""What a transform sees: one parsed workflow plus read-only repository context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from fixbot.yamledit import Style, detect_style
+from fixbot.yamlmodel import Document, Mapping, Scalar, Sequence, YNode
+
+
+@dataclass
+class RepoContext:
+    """Read-only access to other files of the repository (local actions, scripts, callees).
+
+    ``read_text`` takes a path relative to the repository root and returns its text, or None
+    where it is missing, unsafe (outside the repository, too big, binary) or not available
+    (e.g. not in a sparse clone).
+    """
+
+    read_text: Callable[[str], str | None] = field(default=lambda _path: None)
+
+    _parsed: dict[str, Document | None] = field(default_factory=dict, repr=False)
+
+    def parse(self, path: str) -> Document | None:
+        """The parsed document at ``path`` (cached), or None where it cannot be read or parsed."""
+        if path not in self._parsed:
+            text = self.read_text(path)
+            doc: Document | None = None
+            if text is not None:
+                try:
+                    doc = Document(text.removeprefix("\ufeff"))
+                except Exception:  # noqa: BLE001 - a broken callee is "unknown", not a crash
+                    doc = None
+            self._parsed[path] = doc
+        return self._parsed[path]
+
+
+class Workflow:
+    """A parsed workflow file: path (relative to the repository root), document and style."""
+
+    def __init__(self, path: str, doc: Document) -> None:
+        self.path = path
+        self.doc = doc
+        self.style: Style = detect_style(doc)
+
+    @property
+    def text(self) -> str:
+        return self.doc.text
+
+    @property
+    def root(self) -> Mapping | None:
+        return self.doc.root if isinstance(self.doc.root, Mapping) else None
+
+    def jobs(self) -> Iterator[tuple[str, Mapping]]:
+        root = self.root
+        jobs = root.get("jobs") if root is not None else None
+        if isinstance(jobs, Mapping):
+            for k, v in jobs.items:
+                if isinstance(v, Mapping):
+                    yield str(k.value), v
+
+    @staticmethod
+    def steps(job: Mapping) -> Iterator[tuple[int, Mapping]]:
+        steps = job.get("steps")
+        if isinstance(steps, Sequence):
+            for i, step in enumerate(steps.items):
+                if isinstance(step, Mapping):
+                    yield i, step
+
+    def triggers(self) -> set[str]:
+        """Event names in ``on:`` (also spelled ``"on"`` or read as ``true`` by YAML 1.1 tools)."""
+        root = self.root
+        if root is None:
+            return set()
+        on: YNode | None = root.get("on")
+        if on is None:
+            on = root.get(True)  # type: ignore[arg-type]
+        if isinstance(on, Scalar):
+            return {str(on.value)} if on.value is not None else set()
+        if isinstance(on, Sequence):
+            return {str(i.value) for i in on.items if isinstance(i, Scalar)}
+        if isinstance(on, Mapping):
+            return {str(k.value) for k, _ in on.items}
+        return set()
+
+
+def scalar_text(node: YNode | None) -> str | None:
+    """The string form of a scalar node's value (``true``/``false`` for booleans), else None."""
+    if not isinstance(node, Scalar) or node.value is None:
+        return None
+    if isinstance(node.value, bool):
+        return "true" if node.value else "false"
+    return str(node.value)

@@ -1,0 +1,340 @@
+"""Symbolic edits spliced into the original text of a workflow.
+
+Every edit is computed from node spans of :mod:`fixbot.yamlmodel` and carries the semantic
+operation it performs, so the guard can check the result. New text follows the file's own
+indentation, sequence style and line endings; everything outside the edited span keeps its bytes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence as Seq
+from dataclasses import dataclass
+from typing import Any
+
+from fixbot.errors import TransformError
+from fixbot.types import DeleteOp, Edit, InsertOp, SetOp
+from fixbot.yamlmodel import Document, Mapping, Plain, Scalar, Sequence, YNode, resolve_plain
+
+
+@dataclass(frozen=True)
+class Style:
+    newline: str  # "\n" or "\r\n"
+    indent: int  # spaces a nested block mapping is indented by
+    seq_offset: int  # columns between a key and the "-" of its block sequence (0 or indent)
+
+
+def detect_style(doc: Document) -> Style:
+    """The file's own conventions, from its nested block collections (most common wins)."""
+    text = doc.text
+    newline = "\r\n" if text.count("\r\n") * 2 > text.count("\n") else "\n"
+    indents: Counter[int] = Counter()
+    seq_offsets: Counter[int] = Counter()
+    stack: list[YNode] = [doc.root] if doc.root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping) and not node.flow:
+            for k, v in node.items:
+                if isinstance(v, Mapping) and not v.flow and v.line > k.line:
+                    indents[v.col - k.col] += 1
+                elif isinstance(v, Sequence) and not v.flow and v.line > k.line:
+                    seq_offsets[v.col - k.col] += 1
+                stack.append(v)
+        elif isinstance(node, Sequence) and not node.flow:
+            stack.extend(node.items)
+    indent = indents.most_common(1)[0][0] if indents else 2
+    if indent <= 0:
+        indent = 2
+    seq_offset = seq_offsets.most_common(1)[0][0] if seq_offsets else indent
+    return Style(newline, indent, max(seq_offset, 0))
+
+
+# -- rendering new values -----------------------------------------------------------------------
+
+_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+
+
+def render_scalar(value: Any, flow: bool = False) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    s = str(value)
+    if _plain_ok(s, flow):
+        return s
+    if "\n" in s or any(ord(c) < 32 and c != "\t" for c in s):
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _plain_ok(s: str, flow: bool) -> bool:
+    if not s or s != s.strip() or resolve_plain(s) != s or "\n" in s or "\t" in s:
+        return False
+    if s[0] in _INDICATORS and not (s[0] in "-?:" and len(s) > 1 and s[1] not in " \t"):
+        return False
+    if ": " in s or " #" in s or s.endswith(":"):
+        return False
+    if flow and any(c in s for c in ",[]{}"):
+        return False
+    return True
+
+
+def render_block(value: Plain, col: int, style: Style) -> list[str]:
+    """Lines (without newlines) rendering a mapping or sequence in block style at ``col``."""
+    pad = " " * col
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            key = render_scalar(k)
+            if isinstance(v, dict) and v:
+                lines.append(f"{pad}{key}:")
+                lines.extend(render_block(v, col + style.indent, style))
+            elif isinstance(v, list) and v:
+                lines.append(f"{pad}{key}:")
+                lines.extend(render_block(v, col + style.seq_offset, style))
+            else:
+                lines.append(f"{pad}{key}: {render_inline(v)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                inner = render_block(item, col + 2, style)
+                lines.append(f"{pad}- {inner[0][col + 2:]}")
+                lines.extend(inner[1:])
+            else:
+                lines.append(f"{pad}- {render_inline(item)}")
+    else:
+        raise TransformError(f"cannot render {type(value).__name__} as a block")
+    return lines
+
+
+def render_inline(value: Plain) -> str:
+    """A single-line (flow) rendering of ``value``."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(
+            f"{render_scalar(k, True)}: {render_inline(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(render_inline(v) for v in value) + "]"
+    return render_scalar(value, flow=True)
+
+
+# -- positions ------------------------------------------------------------------------------------
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _line_end(text: str, pos: int) -> int:
+    """Offset of the line break (``\\r\\n`` or ``\\n``) ending the line holding ``pos``."""
+    end = text.find("\n", pos)
+    if end < 0:
+        return len(text)
+    return end - 1 if end > 0 and text[end - 1] == "\r" else end
+
+
+def _content_end(text: str, node: YNode) -> int:
+    """End of the last non-blank character of a node (block scalars and mappings include
+    trailing blank lines in their spans)."""
+    end = node.end
+    while end > node.start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+def _check_editable(node: YNode) -> None:
+    if node.shared:
+        raise TransformError(
+            f"line {node.line + 1}: the node is shared through a YAML alias; not edited")
+
+
+# -- edit constructors ------------------------------------------------------------------------
+
+def set_key(doc: Document, mapping: Mapping, key: str, value: Plain, style: Style,
+            before: Seq[str] = ()) -> Edit:
+    """Set ``mapping[key] = value``: replace the value if the key exists, else add the key.
+
+    A new key goes before the first existing key named in ``before`` (with the comments directly
+    above it), else after the last item.
+    """
+    _check_editable(mapping)
+    existing = mapping.get(key)
+    if existing is not None:
+        return replace_value(doc, mapping, key, value, style)
+    op = SetOp(mapping.path + (key,), value)
+    text = doc.text
+    if mapping.flow:
+        return _add_flow_key(text, mapping, key, value, op)
+    col = mapping.items[0][0].col if mapping.items else mapping.col
+    nl = style.newline
+    entry = _render_entry(key, value, col, style)
+    for name in before:
+        anchor = mapping.key_node(name)
+        if anchor is None:
+            continue
+        pos = _above_comments(text, _line_start(text, anchor.start), anchor.col)
+        if _line_start(text, anchor.start) != anchor.start - anchor.col:
+            break  # the key shares its line with something else ("- name: x"): append instead
+        blank_before = pos >= 2 and text[_line_start(text, pos - 1):pos].strip() == ""
+        sep = nl if blank_before and col == 0 else ""
+        return Edit(pos, pos, nl.join(entry) + nl + sep, op)
+    last = mapping.items[-1][1] if mapping.items else mapping
+    pos = _line_end(text, _content_end(text, last))
+    return Edit(pos, pos, nl + nl.join(entry), op)
+
+
+def _render_entry(key: str, value: Plain, col: int, style: Style) -> list[str]:
+    pad = " " * col
+    k = render_scalar(key)
+    if isinstance(value, dict) and value:
+        return [f"{pad}{k}:"] + render_block(value, col + style.indent, style)
+    if isinstance(value, list) and value:
+        return [f"{pad}{k}:"] + render_block(value, col + style.seq_offset, style)
+    return [f"{pad}{k}: {render_inline(value)}"]
+
+
+def _above_comments(text: str, pos: int, col: int) -> int:
+    """Move ``pos`` (a line start) up over full-line comments at the same column."""
+    while pos > 0:
+        prev = _line_start(text, pos - 1)
+        line = text[prev:pos].rstrip("\r\n")
+        if line.strip().startswith("#") and len(line) - len(line.lstrip(" ")) == col:
+            pos = prev
+        else:
+            break
+    return pos
+
+
+def _add_flow_key(text: str, mapping: Mapping, key: str, value: Plain, op: SetOp) -> Edit:
+    close = mapping.end - 1
+    if text[close] != "}":
+        raise TransformError(f"line {mapping.line + 1}: unexpected end of a flow mapping")
+    entry = f"{render_scalar(key, True)}: {render_inline(value)}"
+    if not mapping.items:
+        inner = text[mapping.start + 1:close]
+        return Edit(mapping.start + 1, close, f"{inner}{entry}" if not inner.strip() else entry, op)
+    pos = mapping.items[-1][1].end
+    return Edit(pos, pos, f", {entry}", op)
+
+
+def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style: Style) -> Edit:
+    """Replace the value of an existing key, keeping the key and anything after the value."""
+    _check_editable(mapping)
+    knode = mapping.key_node(key)
+    old = mapping.get(key)
+    if knode is None or old is None:
+        raise TransformError(f"line {mapping.line + 1}: no key {key!r} to replace")
+    op = SetOp(mapping.path + (key,), value)
+    text = doc.text
+    if mapping.flow or (old.line == knode.line and not isinstance(value, (dict, list))) or (
+            isinstance(value, (dict, list)) and not value):
+        if isinstance(old, Scalar) and old.start == old.end:  # "key:" with no value
+            return Edit(old.start, old.end, " " + render_inline(value), op)
+        return Edit(old.start, _content_end(text, old), render_inline(value), op)
+    # a non-empty block value: it starts on the line after the key
+    lines = _render_entry(key, value, knode.col, style)[1:]
+    nl = style.newline
+    if isinstance(old, Scalar) and old.start == old.end:
+        pos = _line_end(text, knode.end)
+        return Edit(pos, pos, nl + nl.join(lines), op)
+    if old.line > knode.line:  # a block value below the key: replace it, keep the key line
+        return Edit(_line_end(text, knode.end), _content_end(text, old), nl + nl.join(lines), op)
+    return Edit(_after_colon(text, knode), _content_end(text, old), nl + nl.join(lines), op)
+
+
+def _after_colon(text: str, knode: Scalar) -> int:
+    return text.index(":", knode.end) + 1
+
+
+def insert_item(doc: Document, seq: Sequence, index: int, value: Plain, style: Style) -> Edit:
+    """Insert ``value`` into a block or flow sequence before item ``index`` (or at the end)."""
+    _check_editable(seq)
+    op = InsertOp(seq.path, index, value)
+    text = doc.text
+    if seq.flow:
+        if not seq.items:
+            return Edit(seq.start + 1, seq.end - 1, render_inline(value), op)
+        if index < len(seq.items):
+            pos = seq.items[index].start
+            return Edit(pos, pos, render_inline(value) + ", ", op)
+        pos = seq.items[-1].end
+        return Edit(pos, pos, ", " + render_inline(value), op)
+    if not seq.items:
+        raise TransformError(f"line {seq.line + 1}: empty block sequence")
+    dash_col = seq.col
+    item_lines = render_block([value], dash_col, style)
+    nl = style.newline
+    if index < len(seq.items):
+        target = seq.items[index]
+        pos = _line_start(text, target.start)
+        if text[pos:target.start].strip() not in ("-", ""):
+            raise TransformError(f"line {target.line + 1}: unusual sequence layout")
+        pos = _above_comments(text, pos, dash_col)
+        return Edit(pos, pos, nl.join(item_lines) + nl, op)
+    pos = _line_end(text, _content_end(text, seq.items[-1]))
+    return Edit(pos, pos, nl + nl.join(item_lines), op)
+
+
+def replace_scalar(doc: Document, node: Scalar, value: Any) -> Edit:
+    """Replace a one-line scalar with a new value, keeping its quoting style where it can."""
+    _check_editable(node)
+    if node.style in ("|", ">"):
+        raise TransformError(f"line {node.line + 1}: replace_scalar on a block scalar")
+    text = render_scalar(value)
+    if node.style == "'" and isinstance(value, str) and "\n" not in value:
+        text = "'" + value.replace("'", "''") + "'"
+    elif node.style == '"' and isinstance(value, str):
+        text = '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return Edit(node.start, node.end, text, SetOp(node.path, value))
+
+
+def replace_fragment(doc: Document, node: Scalar, old: str, new: str, value: str) -> Edit:
+    """Rewrite the first occurrence of ``old`` inside the text of a plain or block scalar.
+
+    ``value`` is the scalar's complete new value (checked by the guard).
+    """
+    _check_editable(node)
+    span = doc.text[node.start:node.end]
+    at = span.find(old)
+    if at < 0:
+        raise TransformError(f"line {node.line + 1}: fragment not found in scalar")
+    if node.style in ("'", '"') and any(c in new for c in "'\"\\"):
+        raise TransformError(f"line {node.line + 1}: cannot splice quotes into a quoted scalar")
+    return Edit(node.start + at, node.start + at + len(old), new, SetOp(node.path, value))
+
+
+def delete_key(doc: Document, mapping: Mapping, key: str) -> Edit:
+    """Delete a key (and its value) from a block mapping, with its whole lines."""
+    _check_editable(mapping)
+    knode = mapping.key_node(key)
+    value = mapping.get(key)
+    if knode is None or value is None or mapping.flow:
+        raise TransformError(f"line {mapping.line + 1}: cannot delete key {key!r}")
+    text = doc.text
+    start = _line_start(text, knode.start)
+    if text[start:knode.start].strip():
+        raise TransformError(f"line {knode.line + 1}: key shares its line; not deleted")
+    end = _line_end(text, _content_end(text, value))
+    end = end + (2 if text.startswith("\r\n", end) else 1) if end < len(text) else end
+    return Edit(start, end, "", DeleteOp(mapping.path + (key,)))
+
+
+# -- applying -------------------------------------------------------------------------------------
+
+def apply(text: str, edits: Iterable[Edit]) -> str:
+    """Splice edits into ``text`` in reverse document order; overlapping edits are an error."""
+    indexed = sorted(enumerate(edits), key=lambda ie: (ie[1].start, ie[1].end, ie[0]),
+                     reverse=True)
+    out = text
+    limit = len(text)
+    for _, e in indexed:
+        if e.end > limit or e.start > e.end:
+            raise TransformError("overlapping edits")
+        out = out[:e.start] + e.new + out[e.end:]
+        limit = e.start
+    return out
+

@@ -1,0 +1,49 @@
+"""The explicit registry of transforms, in the order the engine runs them.
+
+A transform module has ``ID``, ``SUMMARY``, ``DOCS`` and a pure
+``analyze(workflow, context) -> list[Change | Note]``. Modules never import each other.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from fixbot.errors import UsageError
+from transforms import persist_credentials
+
+REGISTRY: dict[str, ModuleType] = {
+    m.ID: m
+    for m in (
+        persist_credentials,
+    )
+}
+
+# Ids reserved by DESIGN.md whose modules are not built yet.
+PLANNED: dict[str, str] = {
+    "permissions": "least-privilege permissions: a read-only default and exact job scopes",
+    "secrets": "hardcoded credentials moved into ${{ secrets.NAME }}",
+    "fork-safety": "pull_request_target / workflow_run jobs that run untrusted code with write access",
+    "template-injection": "attacker-controlled ${{ github.event.* }} in run: moved into env:",
+}
+
+
+def select(only: str | None, skip: str | None) -> list[ModuleType]:
+    """The transforms chosen by ``--only``/``--skip`` (comma-separated ids), in registry order."""
+    def parse(ids: str | None, flag: str) -> set[str]:
+        if ids is None:
+            return set()
+        wanted = {i.strip() for i in ids.split(",") if i.strip()}
+        unknown = sorted(wanted - set(REGISTRY) - set(PLANNED))
+        if unknown or not wanted:
+            known = ", ".join(sorted(REGISTRY))
+            raise UsageError(f"{flag}: unknown transform id {', '.join(unknown) or repr(ids)} "
+                             f"(known: {known})")
+        return wanted
+
+    only_ids = parse(only, "--only")
+    skip_ids = parse(skip, "--skip")
+    missing = sorted(only_ids & set(PLANNED) - set(REGISTRY))
+    if missing:
+        raise UsageError(f"--only: transform {', '.join(missing)} is not available yet")
+    return [m for i, m in REGISTRY.items()
+            if (not only_ids or i in only_ids) and i not in skip_ids]
