@@ -135,6 +135,10 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
                     found.append(Note(ID, where, "actions/checkout sets persist-credentials "
                                       "explicitly; left as it is"))
                 continue
+            if step.shared:
+                found.append(Note(ID, where, "the step is part of a YAML anchor used in several "
+                                  "places; left alone so the other uses do not change"))
+                continue
             need = next((why for _, later in steps[pos + 1:]
                          if (why := _step_needs(later, ctx))), None)
             if need:

@@ -106,9 +106,9 @@ def _seg_match(pat: str, seg: str) -> bool:
 def _candidates(segs: tuple[str, ...]) -> list[tuple[str, ...]]:
     """Readings of a path: a variable right after ``repos`` may be ``owner/repo`` in one."""
     out = [segs]
-    if len(segs) >= 2 and segs[0].lower() == "repos" and _is_var(segs[1]):
+    if len(segs) >= 2 and segs[0].lower() == "repos" and "$" in segs[1]:
         two = (segs[0], "{owner}", "{repo}", *segs[2:])
-        whole = "GITHUB_REPOSITORY" in segs[1] or "__FIXBOT_EXPR_" in segs[1]
+        whole = re.search(r"github[._]repository(?![._a-z])", segs[1].lower()) is not None
         out = [two, segs] if whole else [segs, two]
     return out
 

@@ -1,0 +1,376 @@
+"""What ``run:`` scripts and ``actions/github-script`` scripts do with the job token."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from fixbot.kb.model import Need, ScriptAnalysis
+from fixbot.kb.shell_lex import Lexed, lex
+from fixbot.kb.tables import normalize_api_path, octokit_need, rest_need, tables
+
+_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN")
+# Words that may stand before the command proper.
+_LEADING = frozenset(
+    "{ } ( ) ! if then else elif do while until time nohup exec command builtin sudo "
+    "& && || fi done".split()
+)
+# wrapper -> number of arguments it takes before the command (options are skipped as well)
+_WRAPPERS = {"timeout": 1, "xargs": 0, "env": 0, "retry": 0, "nice": 0, "stdbuf": 0, "npx": 0}
+_XARGS_VALUE_OPTS = frozenset({"-I", "-i", "-n", "-P", "-L", "-d", "-E", "-s", "-a"})
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.needs: list[Need] = []
+        self.unknown: list[str] = []
+
+    def need(self, n: Need | None) -> None:
+        if n is not None and n.scopes and n not in self.needs:
+            self.needs.append(n)
+
+    def unknown_use(self, what: str) -> None:
+        if what not in self.unknown:
+            self.unknown.append(what)
+
+    def result(self) -> ScriptAnalysis:
+        return ScriptAnalysis(needs=tuple(self.needs), unknown=tuple(self.unknown))
+
+
+def _other_credential(lexed: Lexed, value: str) -> bool:
+    """A token value that is clearly not the job token (another secret, an app token...)."""
+    text = lexed.restore(value)
+    if "${{" not in text:
+        return False  # a shell variable: may well hold the job token
+    low = text.lower().replace(" ", "")
+    return "github.token" not in low and "secrets.github_token" not in low
+
+
+def _strip_prefix(lexed: Lexed, words: list[str], env: dict[str, str]) -> list[str]:
+    """Drop keywords, ``VAR=value`` assignments (recorded in ``env``) and wrappers."""
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in _LEADING:
+            i += 1
+        elif _ASSIGN.match(w):
+            name, _, value = w.partition("=")
+            env[name] = value
+            i += 1
+        elif w in ("export", "set", "declare", "local", "readonly") and i + 1 < len(words):
+            return []  # handled by the caller for exports; nothing runs here
+        elif os.path.basename(w) in _WRAPPERS:
+            base = os.path.basename(w)
+            i += 1
+            skip = _WRAPPERS[base]
+            while i < len(words) and (words[i].startswith("-") or skip > 0 or _ASSIGN.match(words[i])):
+                if base == "xargs" and words[i] in _XARGS_VALUE_OPTS:
+                    i += 1
+                elif not words[i].startswith("-") and not _ASSIGN.match(words[i]):
+                    skip -= 1
+                i += 1
+        else:
+            break
+    return words[i:]
+
+
+def analyze_shell(script: str) -> ScriptAnalysis:
+    """Needs of a ``run:`` body (bash or pwsh): ``gh``, ``git``, and REST calls with curl/wget."""
+    out = _Collector()
+    _analyze(script, out, {}, depth=0)
+    return out.result()
+
+
+def _analyze(script: str, out: _Collector, env: dict[str, str], depth: int) -> None:
+    lexed = lex(script)
+    for raw in lexed.commands:
+        _command(lexed, raw, out, env, depth)
+
+
+def _command(lexed: Lexed, raw: list[str], out: _Collector, env: dict[str, str], depth: int) -> None:
+    if raw and raw[0] == "export":
+        for w in raw[1:]:
+            if _ASSIGN.match(w):
+                name, _, value = w.partition("=")
+                env[name] = value
+        return
+    if len(raw) >= 3 and raw[0].lower().startswith("$env:") and raw[1] == "=":
+        env[raw[0][5:]] = raw[2]
+        return
+    local = dict(env)
+    words = _strip_prefix(lexed, raw, local)
+    if not words:
+        env.update(local)  # a line of bare assignments sets them for the rest of the script
+        return
+    prog = os.path.basename(words[0]).lower()
+    prog = prog[:-4] if prog.endswith(".exe") else prog
+    args = words[1:]
+    if prog in ("bash", "sh", "zsh", "pwsh", "powershell") and depth < 3:
+        for j, a in enumerate(args[:-1]):
+            if a in ("-c", "-Command", "-command"):
+                _analyze(lexed.restore(args[j + 1]), out, dict(local), depth + 1)
+                break
+    elif prog == "eval" and depth < 3:
+        _analyze(lexed.restore(" ".join(args)), out, dict(local), depth + 1)
+    elif prog == "gh":
+        token = next((local[v] for v in _TOKEN_VARS if v in local), None)
+        if token is not None and _other_credential(lexed, token):
+            return
+        _gh(lexed, args, out)
+    elif prog == "git":
+        _git(lexed, args, out)
+    elif prog in ("curl", "wget", "invoke-restmethod", "invoke-webrequest", "irm", "iwr"):
+        _http(lexed, prog, args, out)
+
+
+# --- gh -------------------------------------------------------------------------------------
+
+_GH_GLOBAL_VALUE = frozenset({"-R", "--repo", "--hostname"})
+_GH_API_VALUE = frozenset(
+    {"-X", "--method", "-H", "--header", "-f", "--raw-field", "-F", "--field", "--input", "-q",
+     "--jq", "-t", "--template", "--hostname", "--cache", "-p", "--preview"}
+)
+
+
+def _gh(lexed: Lexed, args: list[str], out: _Collector) -> None:
+    pos: list[str] = []
+    i = 0
+    while i < len(args) and len(pos) < 2:
+        a = args[i]
+        if a in _GH_GLOBAL_VALUE:
+            i += 2
+            continue
+        if a.startswith("-"):
+            i += 1
+            continue
+        pos.append(a)
+        if a == "api":
+            _gh_api(lexed, args[i + 1 :], out)
+            return
+        i += 1
+    if not pos:
+        return  # gh --version, gh --help
+    t = tables().gh
+    for key in (" ".join(pos), pos[0]):
+        if key in t:
+            need = t[key]
+            if need is None:
+                out.unknown_use("gh " + lexed.restore(" ".join(pos)))
+            else:
+                out.need(need)
+            return
+    out.unknown_use("gh " + lexed.restore(" ".join(pos)))
+
+
+def _gh_api(lexed: Lexed, args: list[str], out: _Collector) -> None:
+    method: str | None = None
+    has_fields = False
+    path: str | None = None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        flag, eq, val = a.partition("=")
+        if a.startswith("--") and eq and flag in _GH_API_VALUE:
+            value: str | None = val
+            a = flag
+            step = 1
+        elif a in _GH_API_VALUE:
+            value = args[i + 1] if i + 1 < len(args) else None
+            step = 2
+        elif len(a) > 2 and a[:2] in ("-X", "-f", "-F", "-H"):
+            value, a, step = a[2:], a[:2], 1
+        elif a.startswith("-"):
+            i += 1
+            continue
+        else:
+            if path is None:
+                path = a
+            i += 1
+            continue
+        if a in ("-X", "--method") and value:
+            method = value.upper()
+        elif a in ("-f", "--raw-field", "-F", "--field", "--input"):
+            has_fields = True
+        i += step
+    if path is None:
+        out.unknown_use("gh api")
+        return
+    if method is None:
+        method = "POST" if has_fields else "GET"
+    _rest(lexed, method, path, out, "gh api")
+
+
+def _rest(lexed: Lexed, method: str, url: str, out: _Collector, what: str) -> None:
+    full = _compact_exprs(lexed.restore(url))
+    shown = f"{what} {method} {full}"
+    if full.strip("/").lower() == "graphql" or full.lower().rstrip("/").endswith("/graphql"):
+        out.unknown_use(f"{what} graphql")
+        return
+    segs = normalize_api_path(full)
+    if segs is None:
+        out.unknown_use(shown)
+        return
+    need, known = rest_need(method, segs)
+    if not known:
+        out.unknown_use(shown)
+    else:
+        out.need(need)
+
+
+def _compact_exprs(text: str) -> str:
+    return re.sub(r"\$\{\{.*?\}\}", lambda m: m.group(0).replace(" ", ""), text, flags=re.DOTALL)
+
+
+# --- git ------------------------------------------------------------------------------------
+
+_GIT_VALUE_OPTS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
+
+
+def _git(lexed: Lexed, args: list[str], out: _Collector) -> None:
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in _GIT_VALUE_OPTS else 1
+    if i >= len(args):
+        return
+    sub, rest = args[i], args[i + 1 :]
+    urls = [lexed.restore(a) for a in rest if "://" in a or a.startswith("git@")]
+    if any(_foreign_credential(u) for u in urls):
+        return  # the remote URL carries its own credential
+    g = tables().git
+    if sub == "push":
+        out.need(g["push"])
+    elif sub in ("fetch", "pull", "clone", "ls-remote", "submodule"):
+        if sub == "clone" and urls and not any(_same_repo(u) for u in urls):
+            return  # another repository: not this job token's business
+        out.need(g["read"])
+
+
+def _foreign_credential(url: str) -> bool:
+    m = re.match(r"^[a-z]+://([^/@]+)@", url, re.IGNORECASE)
+    if m is None:
+        return False
+    cred = m.group(1).lower().replace(" ", "")
+    if "${{" in cred:
+        return "github.token" not in cred and "secrets.github_token" not in cred
+    return False
+
+
+def _same_repo(url: str) -> bool:
+    low = url.lower().replace(" ", "")
+    return "github.repository" in low or "github_repository" in low
+
+
+# --- curl / wget ----------------------------------------------------------------------------
+
+_API_HOST = re.compile(r"(api|uploads)\.github\.com|GITHUB_API_URL|github\.api_url|/api/v3/", re.IGNORECASE)
+_HTTP_VALUE = frozenset(
+    {"-X", "--request", "-H", "--header", "-d", "--data", "--data-raw", "--data-binary",
+     "--data-urlencode", "-F", "--form", "-T", "--upload-file", "-o", "--output", "-u", "--user",
+     "-A", "--user-agent", "-w", "--write-out", "--retry", "-m", "--max-time", "--method",
+     "--post-data", "--post-file", "--body-data", "-O", "--output-document", "-Method", "-Uri",
+     "-Headers", "-Body", "-InFile", "-OutFile", "-ContentType"}
+)
+
+
+def _http(lexed: Lexed, prog: str, args: list[str], out: _Collector) -> None:
+    method: str | None = None
+    url: str | None = None
+    auth: list[str] = []
+    body = False
+    i = 0
+    while i < len(args):
+        a = args[i]
+        flag, eq, val = a.partition("=")
+        if a.startswith("--") and eq:
+            a, value, step = flag, val, 1
+        elif a in _HTTP_VALUE:
+            value, step = (args[i + 1] if i + 1 < len(args) else ""), 2
+        elif len(a) > 2 and a[:2] in ("-X", "-H", "-d"):
+            a, value, step = a[:2], a[2:], 1
+        elif a.startswith("-") and not a.startswith("-Uri"):
+            i += 1
+            continue
+        else:
+            if url is None and _API_HOST.search(lexed.restore(a)):
+                url = lexed.restore(a)
+            i += 1
+            continue
+        if a in ("-X", "--request", "--method", "-Method"):
+            method = value.upper()
+        elif a in ("-H", "--header", "-Headers"):
+            if "authorization" in lexed.restore(value).lower():
+                auth.append(lexed.restore(value))
+        elif a in ("-u", "--user"):
+            auth.append(lexed.restore(value))
+        elif a in ("-T", "--upload-file", "-InFile"):
+            method = method or ("PUT" if a != "-InFile" else "POST")
+        elif a in ("-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "-F",
+                   "--form", "--post-data", "--post-file", "--body-data", "-Body"):
+            body = True
+        elif a == "-Uri" and _API_HOST.search(lexed.restore(value)):
+            url = lexed.restore(value)
+        i += step
+    if url is None:
+        return
+    if prog in ("invoke-restmethod", "invoke-webrequest", "irm", "iwr") and not auth:
+        auth = ["?"]  # pwsh passes headers as hashtables we do not parse; assume authenticated
+    if not auth:
+        return  # anonymous request: the job token is not used
+    if all(_other_credential_text(h) for h in auth):
+        return
+    url = _compact_exprs(url)
+    m = re.search(r"(?:github\.com|GITHUB_API_URL\}?|github\.api_url\}\}|/api/v3)(/[^\s\"']*)", url)
+    path = m.group(1) if m else url
+    _rest(lexed, method or ("POST" if body else "GET"), path, out, prog)
+
+
+def _other_credential_text(text: str) -> bool:
+    low = text.lower().replace(" ", "")
+    if "${{" not in low:
+        return False
+    return "github.token" not in low and "secrets.github_token" not in low
+
+
+# --- actions/github-script ------------------------------------------------------------------
+
+_JS_COMMENT = re.compile(
+    r"//[^\n]*|/\*.*?\*/|(\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)", re.DOTALL
+)
+_OCTOKIT = re.compile(r"(?<![.\w$])github\s*\.\s*(?:rest\s*\.\s*)?([A-Za-z]+)\s*\.\s*([A-Za-z]+)\b")
+_REQUEST = re.compile(r"\bgithub\s*\.\s*(request|paginate)\s*\(\s*(['\"`])([A-Z]+)\s+([^'\"`]+)\2")
+_GRAPHQL = re.compile(r"\bgithub\s*\.\s*graphql\b")
+_NOT_NAMESPACES = frozenset({"paginate", "request", "graphql", "hook", "log", "auth", "rest"})
+
+
+def _strip_js_comments(src: str) -> str:
+    return _JS_COMMENT.sub(lambda m: m.group(1) or "", src)
+
+
+def analyze_github_script(script: str) -> ScriptAnalysis:
+    """Needs of an ``actions/github-script`` ``script:`` (octokit calls on ``github``)."""
+    out = _Collector()
+    src = _strip_js_comments(re.sub(r"\$\{\{.*?\}\}", "0", script, flags=re.DOTALL))
+    for m in _OCTOKIT.finditer(src):
+        ns, method = m.group(1), m.group(2)
+        if ns in _NOT_NAMESPACES:
+            continue
+        need, known = octokit_need(ns, method)
+        if known:
+            out.need(need)
+        else:
+            out.unknown_use(f"github.rest.{ns}.{method}")
+    for m in _REQUEST.finditer(src):
+        method, path = m.group(3), m.group(4).strip()
+        segs = normalize_api_path(path)
+        need, known = rest_need(method, segs) if segs else (None, False)
+        if known:
+            out.need(need)
+        else:
+            out.unknown_use(f"github.{m.group(1)} {method} {path}")
+    if _GRAPHQL.search(src):
+        out.unknown_use("github.graphql")
+    for m in re.finditer(r"\bgithub\s*\.\s*request\s*\(\s*(?![\s'\"`])", src):
+        out.unknown_use("github.request")
+        break
+    return out.result()

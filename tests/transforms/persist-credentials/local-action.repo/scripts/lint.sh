@@ -1,0 +1,3 @@
+#!/bin/sh
+# does not push
+npx eslint .
