@@ -139,10 +139,12 @@ def _compose(text: str) -> Any:
             dispose()
 
 
-def _describe(e: YAMLError) -> str:
+def _describe(e: YAMLError, text: str) -> str:
     if isinstance(e, MarkedYAMLError):
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+            return f"invalid YAML: {where}a tab character; YAML allows only spaces for indentation"
         problem = e.problem or e.context or "invalid YAML"
         if e.context and e.problem:
             problem = f"{e.problem} ({e.context})"
@@ -158,7 +160,7 @@ class Document:
         try:
             raw = _compose(text)
         except YAMLError as e:
-            raise InputError(_describe(e)) from e
+            raise InputError(_describe(e, text)) from e
         except (ValueError, TypeError) as e:  # libyaml reports some reader errors this way
             raise InputError(f"invalid YAML: {e}") from e
         self._converted: dict[int, YNode] = {}
