@@ -167,14 +167,18 @@ class Sandbox:
 def serve(root: str | Path, host: str = "127.0.0.1", port: int = 0,
           tokens: Mapping[str, str] | None = None, access_log: str | Path | None = None,
           app_id: int | None = None, app_public_key: bytes | None = None,
-          out: IO[str] = sys.stdout) -> int:
-    """Run a sandbox in the foreground until Ctrl-C; ``tokens`` maps token -> login."""
+          installs: Mapping[str, int | None] | None = None, out: IO[str] = sys.stdout) -> int:
+    """Run a sandbox in the foreground until Ctrl-C. ``tokens`` maps token -> login;
+    ``installs`` maps account -> installation id (``None``: next free id)."""
     sandbox = Sandbox(root, host=host, port=port, access_log=access_log, app_id=app_id,
                       app_public_key=app_public_key)
     for token, login in (tokens or {}).items():
         sandbox.add_token(login, token)
-    print(f"fixbot sandbox: git {sandbox.url}/OWNER/NAME.git, REST {sandbox.api_url} "
-          f"(root {Path(root).resolve()})", file=out, flush=True)
+    for account, ident in (installs or {}).items():
+        sandbox.add_installation(account, ident)
+    logins = ", ".join(sorted(set((tokens or {}).values()))) or "none"
+    print(f"fixbot sandbox listening: git {sandbox.url}/OWNER/NAME.git, REST {sandbox.api_url} "
+          f"(root {Path(root).resolve()}; token logins: {logins})", file=out, flush=True)
     try:
         sandbox.server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
