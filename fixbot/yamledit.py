@@ -243,7 +243,11 @@ def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style
         return Edit(pos, pos, nl + nl.join(lines), op)
     if old.line > knode.line:  # a block value below the key: replace it, keep the key line
         return Edit(_line_end(text, knode.end), _content_end(text, old), nl + nl.join(lines), op)
-    return Edit(_after_colon(text, knode), _content_end(text, old), nl + nl.join(lines), op)
+    # a scalar or flow value on the key's line: keep a trailing comment on the key's line
+    end = _content_end(text, old)
+    line_end = _line_end(text, end)
+    return Edit(_after_colon(text, knode), line_end,
+                text[end:line_end] + nl + nl.join(lines), op)
 
 
 def _after_colon(text: str, knode: Scalar) -> int:
