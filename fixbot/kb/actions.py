@@ -56,6 +56,15 @@ class Entry:
     token_default: bool  # the action uses github.token when no token input is given
     reason: str
     source: str
+    group: bool = False  # aliases are distinct actions that share the same facts
+
+    def source_for(self, key: str) -> str:
+        """The documentation link for one key of this entry."""
+        if key == self.key or not self.group:
+            return self.source
+        owner, repo, *path = key.split("/")
+        tail = f"/tree/HEAD/{'/'.join(path)}" if path else "#readme"
+        return f"https://github.com/{owner}/{repo}{tail}"
 
 
 def normalize_uses(uses: str) -> tuple[str, str] | None:
@@ -113,6 +122,7 @@ def _entry(raw: dict[str, Any]) -> Entry:
         token_default=bool(raw.get("token_default", True)),
         reason=str(raw.get("reason", "")),
         source=source,
+        group=bool(raw.get("group", False)),
     )
 
 
@@ -150,7 +160,9 @@ def _uses_job_token(entry: Entry, inputs: Mapping[str, str]) -> bool:
     return any(is_job_token(v) for v in given)
 
 
-def _resolve(entry: Entry, ref: str, inputs: Mapping[str, str], comment: str | None) -> ActionInfo:
+def _resolve(
+    entry: Entry, key: str, ref: str, inputs: Mapping[str, str], comment: str | None
+) -> ActionInfo:
     rng = ref_range(ref, comment)
     job_token = _uses_job_token(entry, inputs)
     out: list[Need] = []
@@ -163,7 +175,7 @@ def _resolve(entry: Entry, ref: str, inputs: Mapping[str, str], comment: str | N
             continue
         if en.need not in out:
             out.append(en.need)
-    return ActionInfo(uses=entry.key, needs=tuple(out), token_inputs=entry.token_inputs)
+    return ActionInfo(uses=key, needs=tuple(out), token_inputs=entry.token_inputs)
 
 
 def _norm_inputs(inputs: Mapping[str, object]) -> dict[str, str]:
@@ -189,7 +201,7 @@ def lookup_action(
     entry = action_entries().get(norm[0])
     if entry is None:
         return None
-    return _resolve(entry, norm[1], _norm_inputs(inputs), version_comment)
+    return _resolve(entry, norm[0], norm[1], _norm_inputs(inputs), version_comment)
 
 
 def lookup_reusable_workflow(uses: str) -> ActionInfo | None:
@@ -200,4 +212,4 @@ def lookup_reusable_workflow(uses: str) -> ActionInfo | None:
     entry = workflow_entries().get(norm[0])
     if entry is None:
         return None
-    return _resolve(entry, norm[1], {}, None)
+    return _resolve(entry, norm[0], norm[1], {}, None)
