@@ -60,13 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"zizmor --offline:                    median {b:.3f} s of {args.repeat}")
         print(f"ratio fixbot/zizmor: {a / b:.2f}")
         if args.profile:
+            import contextlib
             import cProfile
+            import io
             import pstats
 
             from fixbot.cli import main as fixbot_main
-
-            import contextlib
-            import io
 
             prof = cProfile.Profile()
             with contextlib.redirect_stdout(io.StringIO()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from fixbot import __version__
 from fixbot.errors import FixbotError, UsageError
@@ -20,7 +21,7 @@ EXIT_FAILED = 3
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 itself; keep its wording
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 itself; keep its wording
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"fixbot: error: {message}\n")
 

@@ -66,7 +66,7 @@ def _first_diff(want: Any, got: Any, path: str = "") -> str:
             if want[k] != got[k]:
                 return _first_diff(want[k], got[k], f"{path}.{k}")
     if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
-        for i, (a, b) in enumerate(zip(want, got)):
+        for i, (a, b) in enumerate(zip(want, got, strict=True)):
             if a != b:
                 return _first_diff(a, b, f"{path}[{i}]")
     return f"at {path or '(root)'}: expected {want!r:.80}, got {got!r:.80}"

@@ -8,10 +8,10 @@ rendered from the same values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 # A path into the parsed (plain) data of a workflow: mapping keys and sequence indices.
-DataPath = tuple[Union[str, int], ...]
+DataPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class DeleteOp:
     path: DataPath
 
 
-SemanticOp = Union[SetOp, InsertOp, DeleteOp]
+SemanticOp = SetOp | InsertOp | DeleteOp
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class Note:
     message: str
 
 
-Finding = Union[Change, Note]
+Finding = Change | Note
 
 FileStatus = Literal["changed", "unchanged", "error"]
 

@@ -8,7 +8,8 @@ indentation, sequence style and line endings; everything outside the edited span
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence as Seq
+from collections.abc import Iterable
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,9 +79,7 @@ def _plain_ok(s: str, flow: bool) -> bool:
         return False
     if ": " in s or " #" in s or s.endswith(":"):
         return False
-    if flow and any(c in s for c in ",[]{}"):
-        return False
-    return True
+    return not (flow and any(c in s for c in ",[]{}"))
 
 
 def render_block(value: Plain, col: int, style: Style) -> list[str]:

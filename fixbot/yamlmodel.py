@@ -9,7 +9,7 @@ workflows (YAML 1.2 core schema: ``on`` is a string, ``yes`` is a string).
 from __future__ import annotations
 
 import re
-from typing import Any, Union
+from typing import Any
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -96,7 +96,7 @@ class Sequence(Node):
         return f"Sequence(len={len(self.items)} @{self.line + 1}:{self.col + 1})"
 
 
-YNode = Union[Scalar, Mapping, Sequence]
+YNode = Scalar | Mapping | Sequence
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _OCT = re.compile(r"0o[0-7]+\Z")

@@ -49,8 +49,8 @@ def test_no_transform_leaves_every_file_untouched(corpus_tree: Path) -> None:
 
 def pure_insertion(diff: list[str]) -> bool:
     """Every removed line comes back as itself with text inserted (flow mappings edited inline)."""
-    removed = [l[1:] for l in diff if l.startswith("-") and not l.startswith("---")]
-    added = [l[1:] for l in diff if l.startswith("+") and not l.startswith("+++")]
+    removed = [x[1:] for x in diff if x.startswith("-") and not x.startswith("---")]
+    added = [x[1:] for x in diff if x.startswith("+") and not x.startswith("+++")]
     for r in removed:
         match = next((a for a in added if _inserted(r, a)), None)
         if match is None:

@@ -106,8 +106,8 @@ def _local_action_needs(path: str, ctx: RepoContext) -> str | None:
     return f"uses the local action `{path}`, whose steps could not be read"
 
 
-def _is_checkout(uses: str | None) -> bool:
-    return bool(uses) and uses.split("@", 1)[0].lower().rstrip("/") == "actions/checkout"
+def _is_checkout(uses: str) -> bool:
+    return uses.split("@", 1)[0].lower().rstrip("/") == "actions/checkout"
 
 
 def _major(uses: str) -> int | None:
@@ -121,9 +121,8 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
         steps = list(wf.steps(job))
         for pos, (index, step) in enumerate(steps):
             uses = scalar_text(step.get("uses"))
-            if not _is_checkout(uses):
+            if uses is None or not _is_checkout(uses):
                 continue
-            assert uses is not None
             where = f"jobs.{job_id}.steps[{index}]"
             major = _major(uses)
             if major is not None and major < 2:
