@@ -114,33 +114,33 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path, query = split.path, split.query
         self._login: str | None = None
+        self._log_path, self._raw_in = path, raw_in
         try:
             fault = self.server.faults.take(self.command, path)
             if fault is not None:
-                status, headers, data = fault.reply()
-                out = self._send(status, headers, data)
+                self._send(*fault.reply())
             elif GIT_PATH_RE.match(path) and not path.startswith("/api/"):
-                status, out = self._git(path, query, body, length)
+                self._git(path, query, body, length)
             elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-                status, out = self._api(path[len(API_PREFIX):] or "/", query, body, length)
+                self._api(path[len(API_PREFIX):] or "/", query, body, length)
             else:
-                status = 404
-                out = self._json(404, {"message": "Not Found", "documentation_url":
-                                       "https://docs.github.com/enterprise-server@3.19/rest"})
+                self._json(404, {"message": "Not Found", "documentation_url":
+                                 "https://docs.github.com/enterprise-server@3.19/rest"})
         except Exception:  # a bug in the sandbox: say so loudly, keep serving
             traceback.print_exc(file=sys.stderr)
-            status = 500
-            out = self._json(500, {"message": "Server Error (sandbox bug)",
-                                   "documentation_url": "https://docs.github.com"})
+            self._json(500, {"message": "Server Error (sandbox bug)",
+                             "documentation_url": "https://docs.github.com"})
         finally:
             body.close()
-        self.server.log.record(LogEntry(self.command, path, status, raw_in, out, self._login))
 
     def _send(self, status: int, headers: dict[str, str] | list[tuple[str, str]],
               data: bytes | IO[bytes] = b"", length: int | None = None) -> int:
         if isinstance(data, bytes):
             length = len(data)
         assert length is not None
+        # Logged before the reply leaves, so a client that got its answer also finds the entry.
+        self.server.log.record(LogEntry(self.command, self._log_path, status, self._raw_in,
+                                        0 if self.command == "HEAD" else length, self._login))
         self.send_response(status)
         items = headers.items() if isinstance(headers, dict) else headers
         for name, value in items:

@@ -20,9 +20,10 @@ WORKFLOW = ("name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
 def make_client(sb: Sandbox, token: str = BOT_TOKEN, base_url: str | None = None,
                 **kw: object) -> Github:
     """PyGithub as the tests use it: no retries, no throttling."""
-    return Github(base_url=base_url or sb.api_url, auth=Auth.Token(token), retry=None,
-                  seconds_between_requests=None, seconds_between_writes=None,
-                  **kw)  # type: ignore[arg-type]
+    options: dict[str, object] = {"retry": None, "seconds_between_requests": None,
+                                  "seconds_between_writes": None, **kw}
+    return Github(base_url=base_url or sb.api_url, auth=Auth.Token(token),
+                  **options)  # type: ignore[arg-type]
 
 
 def git_env(home: Path) -> dict[str, str]:
