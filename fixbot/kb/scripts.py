@@ -13,11 +13,11 @@ _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN")
 # Words that may stand before the command proper.
 _LEADING = frozenset(
-    "{ } ( ) ! if then else elif do while until time nohup exec command builtin sudo "
-    "& && || fi done".split()
+    "{ } ( ) ! if then else elif do while until time nohup exec command builtin "
+    "&& || fi done".split()
 )
 # wrapper -> number of arguments it takes before the command (options are skipped as well)
-_WRAPPERS = {"timeout": 1, "xargs": 0, "env": 0, "retry": 0, "nice": 0, "stdbuf": 0, "npx": 0}
+_WRAPPERS = {"timeout": 1, "xargs": 0, "sudo": 0, "env": 0, "retry": 0, "nice": 0, "stdbuf": 0, "npx": 0}
 _XARGS_VALUE_OPTS = frozenset({"-I", "-i", "-n", "-P", "-L", "-d", "-E", "-s", "-a"})
 
 
