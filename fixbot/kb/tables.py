@@ -113,6 +113,19 @@ def _candidates(segs: tuple[str, ...]) -> list[tuple[str, ...]]:
     return out
 
 
+def _strip_query(u: str) -> str:
+    """Drop ``?query`` and ``#fragment``, but not a ``?`` inside ``${VAR:?}``."""
+    depth = 0
+    for i, c in enumerate(u):
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth = max(0, depth - 1)
+        elif c in "?#" and depth == 0:
+            return u[:i]
+    return u
+
+
 def normalize_api_path(url: str) -> tuple[str, ...] | None:
     """``https://api.github.com/repos/o/r/issues?x=1`` -> segments; None if not a REST path."""
     u = url.strip().strip("'\"")
@@ -122,7 +135,7 @@ def normalize_api_path(url: str) -> tuple[str, ...] | None:
     u = re.sub(r"^https?://[^/]+/api/v3", "", u, flags=re.IGNORECASE)
     if re.match(r"^[a-z]+://", u, re.IGNORECASE):
         return None
-    u = u.split("?", 1)[0].split("#", 1)[0]
+    u = _strip_query(u)
     segs = split_path(u)
     return segs or None
 
