@@ -191,6 +191,7 @@ def test_version_aware_needs_and_union_when_unknown() -> None:
 
 def test_download_artifact_from_other_runs() -> None:
     assert _scopes(lookup_action("actions/download-artifact@v4", {"name": "x"})) == []
+    assert _scopes(lookup_action("actions/download-artifact@v4", {"run-id": "1"})) == []
     assert _scopes(lookup_action("actions/download-artifact@v4", {"run-id": "${{ github.event.workflow_run.id }}", "github-token": JOB})) == [
         {"actions": "read"}
     ]
