@@ -1,0 +1,259 @@
+"""``fixbot run REPO``: fix one repository and open or update its pull request.
+
+REPO is ``owner/name`` on the forge, or a local path / git URL (local mode: clone, branch and
+commit locally, print the pull request's title and body, push nothing). All lifecycle state
+lives on the forge (the branch, the pull request and the fingerprint marker in its body).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from fixbot import engine, files, gitops, pr, report
+from fixbot.cli import EXIT_FAILED, EXIT_OK
+from fixbot.commands.fix import add_selection
+from fixbot.errors import FixbotError, InputError
+from fixbot.forge import Forge, PullInfo
+from fixbot.types import FileResult
+from fixbot.workflow import RepoContext
+
+_FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+HUMAN_MARKER = "<!-- fixbot:human-commits -->"
+LANDED_MARKER = "<!-- fixbot:landed -->"
+
+
+@dataclass
+class Outcome:
+    """What happened to one repository (rendered as the JSON contract's per-repo object)."""
+
+    repo: str
+    status: str  # pr-opened|pr-updated|up-to-date|no-changes|declined|skipped|error
+    pr: PullInfo | None = None
+    reason: str | None = None
+    files: list[FileResult] = field(default_factory=list)
+    title: str | None = None  # the PR title and body fixbot wants (None when nothing changes)
+    body: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"repo": self.repo, "status": self.status,
+                "pr": {"number": self.pr.number, "url": self.pr.url} if self.pr else None,
+                "reason": self.reason, "files": [report.file_json(r) for r in self.files]}
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="fix one repository and open or update its pull request")
+    p.add_argument("repo", metavar="REPO", help="owner/name on the forge, or a local path or git "
+                   "URL (local mode: commit in a clone, push nothing)")
+    p.add_argument("--github-url", metavar="URL",
+                   help="REST API URL (default: $GITHUB_API_URL, else https://api.github.com)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="clone and compute, read the pull request state, change nothing")
+    add_selection(p)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=run)
+
+
+def is_forge_name(target: str) -> bool:
+    return bool(_FULL_NAME.match(target)) and not Path(target).exists()
+
+
+def run(args: argparse.Namespace) -> int:
+    from fixbot import forge as forge_mod
+    from transforms import select
+
+    transforms = select(args.only, args.skip)
+    if is_forge_name(args.repo):
+        url = forge_mod.api_url(args.github_url)
+        forge = Forge(url, forge_mod.from_env())
+        outcome = run_repo(forge, args.repo, transforms, dry_run=args.dry_run)
+    else:
+        outcome = run_local(args.repo, transforms, dry_run=args.dry_run)
+    emit(outcome, args.format, show_body=args.dry_run or not is_forge_name(args.repo))
+    return EXIT_FAILED if outcome.status == "error" else EXIT_OK
+
+
+def emit(o: Outcome, fmt: str, show_body: bool) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(o.as_json(), indent=2, ensure_ascii=False) + "\n")
+        return
+    line = f"{o.repo}: {o.status}"
+    if o.pr:
+        line += f": #{o.pr.number} {o.pr.url}"
+    out = [line] + ([f"  {o.reason}"] if o.reason else [])
+    if o.files:
+        out += ["  " + ln for ln in report.fix_text(o.files, "changed").splitlines()]
+    if show_body and o.title and o.body is not None:
+        out += ["", o.title, "", o.body.rstrip("\n")]
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def analyze(checkout: gitops.Checkout, transforms: list[ModuleType]) -> list[FileResult]:
+    """Run the transforms over the checkout's workflows and write the changed files."""
+    ctx = RepoContext(checkout.read_text)
+    results: list[FileResult] = []
+    for t in files.discover([str(checkout.path)]):
+        try:
+            text = files.read_workflow(t)
+        except InputError as e:
+            results.append(FileResult(path=t.repo_path, status="error", error=str(e)))
+            continue
+        r = engine.process(t.repo_path, text, transforms, ctx)
+        if r.status == "changed" and r.updated is not None:
+            files.write_atomic(t.file, r.updated.encode("utf-8"))
+        results.append(r)
+    return results
+
+
+def _paths(results: list[FileResult]) -> list[str]:
+    return [r.path for r in pr.changed(results)]
+
+
+def run_local(source: str, transforms: list[ModuleType], dry_run: bool = False,
+              workdir: Path | None = None) -> Outcome:
+    """Clone a local path or git URL, commit the fixes on fixbot's branch there, push nothing."""
+    name = source.rstrip("/").removesuffix(".git")
+    partial = "://" in source and not source.startswith("file://")
+    dest = Path(workdir or tempfile.mkdtemp(prefix="fixbot-run-")) / "repo"
+    try:
+        checkout = gitops.clone(source, dest, None, partial=partial)
+        results = analyze(checkout, transforms)
+    except FixbotError as e:
+        shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
+        return Outcome(name, "error", reason=str(e))
+    if not pr.changed(results):
+        shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
+        return Outcome(name, "no-changes", files=results)
+    o = Outcome(name, "pr-opened", files=results, title=pr.title(results),
+                body=pr.body(results))
+    if dry_run:
+        shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
+        o.reason = "dry run: nothing committed"
+        return o
+    checkout.start_branch(pr.BRANCH)
+    checkout.commit(_paths(results), pr.commit_message(results))
+    o.reason = f"local mode: committed on branch {pr.BRANCH} in {dest}; nothing pushed"
+    return o
+
+
+def run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: bool = False,
+             workdir: Path | None = None) -> Outcome:
+    """The whole lifecycle for one forge repository; errors become an ``error`` outcome."""
+    tmp = None if workdir else tempfile.TemporaryDirectory(prefix="fixbot-run-")
+    root = Path(workdir or tmp.name)  # type: ignore[union-attr]
+    try:
+        return _run_repo(forge, full, transforms, dry_run, root / "repo")
+    except FixbotError as e:
+        return Outcome(full, "error", reason=str(e))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: bool,
+              dest: Path) -> Outcome:
+    info = forge.repo(full)
+    if info.archived or info.disabled:
+        return Outcome(full, "skipped", reason="repository is archived" if info.archived
+                       else "repository is disabled")
+    checkout = gitops.clone(info.clone_url, dest, forge.git_token(full),
+                            branch=info.default_branch)
+    base = checkout.head
+    results = analyze(checkout, transforms)
+    remote = checkout.remote_tip(pr.BRANCH)
+    tip = checkout.fetch_tip(pr.BRANCH) if remote else None
+    if not pr.changed(results):
+        if remote is None or tip is None:
+            return Outcome(full, "no-changes", files=results)
+        return _landed(forge, full, checkout, tip, results, dry_run)
+    o = Outcome(full, "pr-opened", files=results, title=pr.title(results),
+                body=pr.body(results))
+    fp = pr.fingerprint(results)
+    pulls = forge.pulls(full, pr.BRANCH)
+    open_pr = next((p for p in pulls if p.state == "open"), None)
+    if open_pr is None:
+        declined = next((p for p in pulls if p.state == "closed" and not p.merged
+                         and pr.fingerprint_of(p.body) == fp), None)
+        if declined:
+            o.status, o.pr = "declined", declined
+            o.reason = (f"a person closed #{declined.number} with the same changes; "
+                        "it is not reopened")
+            return o
+    if tip is not None and not tip.by_fixbot_only:
+        return _human_commits(forge, full, o, open_pr, dry_run)
+    checkout.start_branch(pr.BRANCH)
+    new = checkout.commit(_paths(results), pr.commit_message(results))
+    o.pr = open_pr
+    if open_pr and tip and tip.parents == (base,) and tip.tree == new.tree:
+        if open_pr.title == o.title and open_pr.body == o.body:
+            o.status = "up-to-date"
+            return o
+        o.status, o.reason = "pr-updated", "refreshed the title and description"
+        if not dry_run:
+            forge.edit_pull(full, open_pr.number, title=o.title, body=o.body)
+        return _dry(o, dry_run)
+    if open_pr:
+        o.status = "pr-updated"
+        o.reason = ("rebased onto the new base" if pr.fingerprint_of(open_pr.body) == fp
+                    else "updated with new changes")
+    if dry_run:
+        return _dry(o, dry_run)
+    checkout.push(pr.BRANCH, remote)
+    if open_pr:
+        if open_pr.title != o.title or open_pr.body != o.body:
+            forge.edit_pull(full, open_pr.number, title=o.title, body=o.body)
+    else:
+        o.pr = forge.open_pull(full, info.default_branch, pr.BRANCH, o.title or "",
+                               o.body or "", pr.LABEL)
+    return o
+
+
+def _dry(o: Outcome, dry_run: bool) -> Outcome:
+    if dry_run:
+        o.reason = f"dry run: would be {o.status}" + (f" ({o.reason})" if o.reason else "")
+    return o
+
+
+def _human_commits(forge: Forge, full: str, o: Outcome, open_pr: PullInfo | None,
+                   dry_run: bool) -> Outcome:
+    o.status, o.pr = "skipped", open_pr
+    o.reason = (f"a person pushed commits onto {pr.BRANCH}; fixbot does not overwrite them")
+    if open_pr and not dry_run and not forge.has_comment(full, open_pr.number, HUMAN_MARKER):
+        forge.comment(full, open_pr.number, (
+            "fixbot found commits by a person on this branch, so it will not update it any "
+            "more: merge or close this pull request as you see fit. Delete the branch to let "
+            f"fixbot propose its changes again.\n\n{HUMAN_MARKER}"))
+    return _dry(o, dry_run)
+
+
+def _landed(forge: Forge, full: str, checkout: gitops.Checkout, tip: gitops.Tip,
+            results: list[FileResult], dry_run: bool) -> Outcome:
+    """Nothing to change any more: close fixbot's open PR and delete its branch."""
+    pulls = forge.pulls(full, pr.BRANCH)
+    open_pr = next((p for p in pulls if p.state == "open"), None)
+    if open_pr is None:
+        return Outcome(full, "no-changes", files=results)
+    if not tip.by_fixbot_only:
+        o = Outcome(full, "skipped", open_pr, files=results,
+                    reason=(f"nothing left to change, but a person pushed commits onto "
+                            f"{pr.BRANCH}; #{open_pr.number} is left open"))
+        return o
+    o = Outcome(full, "no-changes", open_pr, files=results,
+                reason=(f"the changes are already on the base branch: closed #{open_pr.number} "
+                        f"and deleted {pr.BRANCH}"))
+    if dry_run:
+        return _dry(o, dry_run)
+    forge.comment(full, open_pr.number, (
+        "The base branch no longer needs these changes (they landed there some other way), "
+        f"so fixbot closes this pull request and deletes its branch.\n\n{LANDED_MARKER}"))
+    forge.edit_pull(full, open_pr.number, state="closed")
+    checkout.delete_remote(pr.BRANCH, tip.sha)
+    return o

@@ -1,0 +1,180 @@
+"""The forge client: PyGithub behind a small typed surface (PyGithub stays in this package)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from github import Auth, Github, GithubIntegration
+from github.PullRequest import PullRequest
+from github.Repository import Repository
+
+from fixbot.errors import ForgeError, UsageError
+from fixbot.forge.auth import AppCredentials, Credentials, TokenCredentials
+from fixbot.forge.retry import Policy
+
+TIMEOUT = 30
+_REFRESH_MARGIN = 300  # renew an installation token this many seconds before it expires
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    full_name: str
+    default_branch: str
+    clone_url: str
+    html_url: str
+    archived: bool
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    number: int
+    url: str  # the page people open (html_url)
+    state: str  # "open" | "closed"
+    merged: bool
+    title: str
+    body: str
+    head_sha: str
+
+
+@dataclass
+class _Installation:
+    token: str
+    expires: float
+    gh: Github
+
+
+def split_full_name(full: str) -> tuple[str, str]:
+    owner, _, name = full.partition("/")
+    if not owner or not name or "/" in name:
+        raise UsageError(f"expected a repository as OWNER/NAME, got {full!r}")
+    return owner, name
+
+
+class Forge:
+    """One forge (GitHub, GHES or the sandbox) seen through one set of credentials."""
+
+    def __init__(self, api_url: str, credentials: Credentials, policy: Policy | None = None,
+                 timeout: int = TIMEOUT) -> None:
+        self.api_url = api_url
+        self.policy = policy or Policy()
+        host = urlparse(api_url).hostname or ""
+        # PyGithub's pacing protects github.com's secondary limits; other forges (GHES,
+        # the sandbox) do not need a quarter-second pause per request.
+        pace = host == "api.github.com" or host.endswith(".github.com")
+        self._kwargs: dict[str, Any] = {
+            "base_url": api_url, "timeout": timeout, "retry": None,
+            "seconds_between_requests": 0.25 if pace else None,
+            "seconds_between_writes": 1.0 if pace else None}
+        self._credentials = credentials
+        self._token_gh: Github | None = None
+        if isinstance(credentials, TokenCredentials):
+            self._token_gh = Github(auth=Auth.Token(credentials.token), **self._kwargs)
+        self._installations: dict[str, _Installation] = {}
+        self._repos: dict[str, Repository] = {}
+        self._pulls: dict[tuple[str, int], PullRequest] = {}
+
+    # -- credentials -------------------------------------------------------------------------
+    def _installation(self, owner: str, name: str) -> _Installation:
+        creds = self._credentials
+        assert isinstance(creds, AppCredentials)
+        cached = self._installations.get(owner.lower())
+        if cached and cached.expires - time.time() > _REFRESH_MARGIN:
+            return cached
+        app = GithubIntegration(auth=Auth.AppAuth(creds.app_id, creds.private_key),
+                                **self._kwargs)
+        what = f"{owner}/{name}: GitHub App installation"
+        try:
+            installation = self.policy.call(what, lambda: app.get_repo_installation(owner, name))
+            grant = self.policy.call(what, lambda: app.get_access_token(installation.id))
+        except ValueError as e:  # a key PyJWT cannot load
+            raise ForgeError(f"{what}: the App private key is not usable: {type(e).__name__}"
+                             ) from e
+        expires = grant.expires_at.timestamp() if grant.expires_at else time.time() + 3600
+        gh = Github(auth=Auth.Token(grant.token), **self._kwargs)
+        entry = _Installation(grant.token, expires, gh)
+        self._installations[owner.lower()] = entry
+        return entry
+
+    def _gh(self, owner: str, name: str) -> Github:
+        if self._token_gh is not None:
+            return self._token_gh
+        return self._installation(owner, name).gh
+
+    def git_token(self, full: str) -> str:
+        """The token git uses for this repository (an installation token for an App)."""
+        if isinstance(self._credentials, TokenCredentials):
+            return self._credentials.token
+        return self._installation(*split_full_name(full)).token
+
+    # -- repositories ------------------------------------------------------------------------
+    def _repo(self, full: str) -> Repository:
+        if full not in self._repos:
+            owner, name = split_full_name(full)
+            gh = self._gh(owner, name)
+            self._repos[full] = self.policy.call(f"{full}: get repository",
+                                                 lambda: gh.get_repo(full))
+        return self._repos[full]
+
+    def repo(self, full: str) -> RepoInfo:
+        r = self._repo(full)
+        return RepoInfo(r.full_name, r.default_branch, r.clone_url, r.html_url,
+                        bool(r.archived), bool(getattr(r, "disabled", False) or False))
+
+    # -- pull requests -----------------------------------------------------------------------
+    def _info(self, full: str, pr: PullRequest) -> PullInfo:
+        self._pulls[(full, pr.number)] = pr
+        return PullInfo(pr.number, pr.html_url, pr.state, pr.merged_at is not None,
+                        pr.title or "", pr.body or "", pr.head.sha)
+
+    def pulls(self, full: str, branch: str) -> list[PullInfo]:
+        """Every pull request (open or closed) from ``branch`` of the repository itself,
+        newest first."""
+        repo = self._repo(full)
+        owner = full.split("/")[0]
+
+        def fetch() -> list[PullRequest]:
+            return list(repo.get_pulls(state="all", head=f"{owner}:{branch}"))
+
+        found = self.policy.call(f"{full}: list pull requests", fetch)
+        return sorted((self._info(full, p) for p in found), key=lambda p: -p.number)
+
+    def _pull(self, full: str, number: int) -> PullRequest:
+        if (full, number) not in self._pulls:
+            repo = self._repo(full)
+            pull = self.policy.call(f"{full}: get pull request #{number}",
+                                    lambda: repo.get_pull(number))
+            self._pulls[(full, number)] = pull
+        return self._pulls[(full, number)]
+
+    def open_pull(self, full: str, base: str, branch: str, title: str, body: str,
+                  label: str) -> PullInfo:
+        repo = self._repo(full)
+        pr = self.policy.call(f"{full}: open pull request",
+                              lambda: repo.create_pull(base=base, head=branch, title=title,
+                                                       body=body, maintainer_can_modify=True))
+        self.policy.call(f"{full}: label pull request #{pr.number}",
+                         lambda: pr.add_to_labels(label))
+        return self._info(full, pr)
+
+    def edit_pull(self, full: str, number: int, *, title: str | None = None,
+                  body: str | None = None, state: str | None = None) -> None:
+        pr = self._pull(full, number)
+        fields = {k: v for k, v in (("title", title), ("body", body), ("state", state))
+                  if v is not None}
+        self.policy.call(f"{full}: update pull request #{number}", lambda: pr.edit(**fields))
+
+    def comment(self, full: str, number: int, text: str) -> None:
+        pr = self._pull(full, number)
+        self.policy.call(f"{full}: comment on #{number}", lambda: pr.create_issue_comment(text))
+
+    def has_comment(self, full: str, number: int, marker: str) -> bool:
+        pr = self._pull(full, number)
+
+        def scan() -> bool:
+            return any(marker in (c.body or "") for c in pr.get_issue_comments())
+
+        return self.policy.call(f"{full}: list comments on #{number}", scan)
