@@ -41,6 +41,9 @@ def installation(req: ApiRequest, row: dict[str, Any]) -> dict[str, Any]:
     app = req.forge.app
     assert app is not None
     account = P.user(req, row["account"], req.forge.owner_type(row["account"]))
+    # GitHub's list-installations schema combines simple-user and enterprise fields (allOf).
+    account.update({"name": account["login"], "slug": account["login"],
+                    "created_at": row["created_at"], "updated_at": row["created_at"]})
     url = f"{req.api}/app/installations/{row['id']}"
     return {
         "id": int(row["id"]), "account": account,

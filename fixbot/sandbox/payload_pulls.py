@@ -118,7 +118,7 @@ def issue(req: ApiRequest, repo: BareRepo, row: Row) -> Row:
         "repository_url": api, "labels_url": f"{url}/labels{{/name}}",
         "comments_url": f"{url}/comments", "events_url": f"{url}/events",
         "html_url": f"{html}/{'pull' if row['is_pull'] else 'issues'}/{n}", "number": n,
-        "state": row["state"], "state_reason": None, "title": row["title"], "body": row["body"],
+        "state": row["state"], "title": row["title"], "body": row["body"],
         "user": P.user(req, row["user_login"]), "labels": labels_of(req, repo, row),
         "assignee": None, "assignees": [], "milestone": None, "locked": False,
         "active_lock_reason": None, "comments": req.forge.store.comment_count(int(row["id"])),
@@ -126,6 +126,8 @@ def issue(req: ApiRequest, repo: BareRepo, row: Row) -> Row:
         "updated_at": row["updated_at"], "closed_by": None,
         "author_association": _association(req, repo, row["user_login"]),
     }
+    if row["state"] == "closed":
+        body["state_reason"] = "completed" if row["merged_at"] else "not_planned"
     if row["is_pull"]:
         body["pull_request"] = {
             "url": f"{api}/pulls/{n}", "html_url": f"{html}/pull/{n}",
