@@ -49,7 +49,7 @@ class Sandbox:
         self._own_root = root is None
         self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="sandbox-"))
         self._log_file: IO[str] | None = (
-            open(access_log, "a", encoding="utf-8") if access_log else None
+            open(access_log, "a", encoding="utf-8") if access_log else None  # noqa: SIM115
         )
         app = AppConfig(app_id, app_public_key) if app_id and app_public_key else None
         self.server = SandboxServer(self.root, host, port, app=app, access_log=self._log_file,
@@ -91,7 +91,7 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        return f"http://{self.server.server_address[0]}:{self.port}"
+        return f"http://{self.server.server_address[0]!s}:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -124,7 +124,7 @@ class Sandbox:
                     branch: str = "main", **flags: object) -> str:
         """A bare repo with one commit holding ``files``; ``flags`` become ``forge.*`` config
         (archived, fork, private, visibility, disabled, description). Returns the clone URL."""
-        create_repo(self.root, owner, name, files, branch, **flags)
+        create_repo(self.root, owner, name, files, branch, flags=flags)
         return self.git_url(owner, name)
 
     def repo(self, owner: str, name: str) -> BareRepo:

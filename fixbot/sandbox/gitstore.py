@@ -6,6 +6,7 @@ flags live in that repository's own config under ``[forge]`` (``git config forge
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -66,7 +67,7 @@ def _iso_from_git(raw: str) -> str:
     import datetime as dt
 
     seconds = int(raw.split()[0])
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_person(line: str) -> Person:
@@ -158,10 +159,8 @@ class BareRepo:
         total = 0
         for dirpath, _dirs, files in os.walk(self.path / "objects"):
             for f in files:
-                try:
+                with contextlib.suppress(OSError):  # gc may remove files meanwhile
                     total += os.path.getsize(os.path.join(dirpath, f))
-                except OSError:
-                    pass
         return total // 1024
 
     # -- refs ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ a Content-Length while large packs never sit whole in memory; the reply is then 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -87,27 +88,24 @@ def _read_cgi_headers(stream: IO[bytes]) -> tuple[int, list[tuple[str, str]]]:
 
 def run_http_backend(root: Path, body: IO[bytes], body_length: int, **cgi: str) -> CgiReply:
     """Run one CGI request; ``cgi`` are the keyword arguments of :func:`cgi_env`."""
-    env = cgi_env(root, content_length=body_length, **cgi)  # type: ignore[arg-type]
-    errors = tempfile.TemporaryFile()
+    env = cgi_env(root, content_length=body_length, **cgi)
+    errors = tempfile.TemporaryFile()  # noqa: SIM115
     proc = subprocess.Popen(["git", "http-backend"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=errors, env=env)
     assert proc.stdin is not None and proc.stdout is not None
 
+    stdin = proc.stdin
+
     def feed() -> None:
-        try:
-            shutil.copyfileobj(body, proc.stdin, CHUNK)  # type: ignore[arg-type]
-        except (BrokenPipeError, OSError):
-            pass
-        finally:
-            try:
-                proc.stdin.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):  # git may stop reading early (errors, 401s)
+            shutil.copyfileobj(body, stdin, CHUNK)
+        with contextlib.suppress(OSError):
+            stdin.close()
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     status, headers = _read_cgi_headers(proc.stdout)
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115 (caller closes)
     shutil.copyfileobj(proc.stdout, spool, CHUNK)
     proc.stdout.close()
     proc.wait()
@@ -119,4 +117,4 @@ def run_http_backend(root: Path, body: IO[bytes], body_length: int, **cgi: str) 
     errors.close()
     if proc.returncode != 0 and status == 200 and length == 0:
         status = 500
-    return CgiReply(status, headers, spool, length, stderr)  # type: ignore[arg-type]
+    return CgiReply(status, headers, spool, length, stderr)

@@ -73,11 +73,12 @@ def commit_files(repo: BareRepo, branch: str, files: Files, message: str,
 
 
 def create_repo(root: Path, owner: str, name: str, files: Files, branch: str = "main",
-                message: str = "Initial commit", **flags: object) -> BareRepo:
+                message: str = "Initial commit",
+                flags: Mapping[str, object] | None = None) -> BareRepo:
     repo = BareRepo(root, owner, name)
     if repo.exists():
         raise FileExistsError(f"{repo.path} already exists")
-    init_bare(repo, branch, flags)
+    init_bare(repo, branch, flags or {})
     if files:
         commit_files(repo, branch, files, message)
     return repo

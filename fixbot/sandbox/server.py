@@ -14,8 +14,7 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 # Importing the route modules registers their handlers.
-from fixbot.sandbox import api_apps, api_git, api_issues, api_pulls, api_repos  # noqa: F401
-from fixbot.sandbox import auth
+from fixbot.sandbox import api_apps, api_git, api_issues, api_pulls, api_repos, auth  # noqa: F401
 from fixbot.sandbox.api_core import (
     ApiError,
     ApiRequest,
@@ -57,7 +56,7 @@ class SandboxServer(ThreadingHTTPServer):
 
 def _read_body(handler: BaseHTTPRequestHandler) -> tuple[IO[bytes], int, int]:
     """(body file at offset 0, body length, raw bytes read); de-chunks ``Transfer-Encoding``."""
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # type: ignore
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     raw = 0
     if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
         while True:
@@ -165,7 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(status, all_headers, data)
 
     def _base(self) -> str:
-        host = self.headers.get("Host") or "%s:%d" % self.server.server_address[:2]
+        address = self.server.server_address
+        host = self.headers.get("Host") or f"{address[0]!s}:{address[1]}"
         return f"http://{host}"
 
     # -- git -----------------------------------------------------------------------------------

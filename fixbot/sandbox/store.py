@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS installations(id INTEGER PRIMARY KEY, account TEXT NO
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def digest(token: str) -> str:

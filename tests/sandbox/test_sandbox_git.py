@@ -12,7 +12,6 @@ from sandbox_helpers import BOT_TOKEN, HUMAN_TOKEN, WORKFLOW
 from fixbot.sandbox import Sandbox
 
 
-
 def _git_entries(sb: Sandbox) -> list[tuple[str, str, int]]:
     return [(e.method, e.path, e.status) for e in sb.access_log if "/api/" not in e.path]
 
