@@ -13,8 +13,10 @@ _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN")
 # Words that may stand before the command proper.
 _LEADING = frozenset(
-    "{ } ( ) ! if then else elif do while until time nohup exec command builtin "
-    "&& || fi done".split()
+    [
+        "{", "}", "(", ")", "!", "if", "then", "else", "elif", "do", "while", "until", "time",
+        "nohup", "exec", "command", "builtin", "&&", "||", "fi", "done",
+    ]
 )
 # wrapper -> number of arguments it takes before the command (options are skipped as well)
 _WRAPPERS = {"timeout": 1, "xargs": 0, "sudo": 0, "env": 0, "retry": 0, "nice": 0, "stdbuf": 0, "npx": 0}
@@ -370,7 +372,6 @@ def analyze_github_script(script: str) -> ScriptAnalysis:
             out.unknown_use(f"github.{m.group(1)} {method} {path}")
     if _GRAPHQL.search(src):
         out.unknown_use("github.graphql")
-    for m in re.finditer(r"\bgithub\s*\.\s*request\s*\(\s*(?![\s'\"`])", src):
-        out.unknown_use("github.request")
-        break
+    if re.search(r"\bgithub\s*\.\s*request\s*\(\s*(?![\s'\"`])", src):
+        out.unknown_use("github.request")  # a computed route
     return out.result()

@@ -153,7 +153,7 @@ def rest_need(method: str, segs: tuple[str, ...]) -> tuple[Need | None, bool]:
                 continue
             if rule.method not in ("*", method) and not rule.prefix:
                 continue
-            if not all(_seg_match(p, s) for p, s in zip(rule.segments, reading)):
+            if not all(_seg_match(p, s) for p, s in zip(rule.segments, reading, strict=False)):
                 continue
             if rule.need is None:
                 return None, False

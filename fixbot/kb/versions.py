@@ -44,7 +44,12 @@ def ref_range(ref: str, comment: str | None = None) -> tuple[Version, Version] |
 
 def _bound(op: str, v: Version) -> tuple[Version, Version] | None:
     """Closed range for one constraint; ``!=`` is not supported (None)."""
-    below = (v[0], v[1], v[2] - 1) if v[2] > 0 else ((v[0], v[1] - 1, _INF) if v[1] > 0 else (v[0] - 1, _INF, _INF))
+    if v[2] > 0:
+        below = (v[0], v[1], v[2] - 1)
+    elif v[1] > 0:
+        below = (v[0], v[1] - 1, _INF)
+    else:
+        below = (v[0] - 1, _INF, _INF)
     above = (v[0], v[1], v[2] + 1)
     if op in ("", "=", "=="):
         return v, v

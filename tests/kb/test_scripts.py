@@ -140,7 +140,7 @@ def test_curl_to_the_api() -> None:
     assert scopes(analyze_shell("curl -s https://api.github.com/repos/o/r/releases/latest")) == {}
     assert scopes(analyze_shell('curl -H "Authorization: token ${{ secrets.PAT }}" -X POST https://api.github.com/repos/o/r/dispatches')) == {}
     assert scopes(analyze_shell(f"curl {auth} https://example.com/api")) == {}
-    assert scopes(analyze_shell(f'wget --header="Authorization: token $GITHUB_TOKEN" https://api.github.com/repos/o/r/actions/artifacts')) == {"actions": "read"}
+    assert scopes(analyze_shell('wget --header="Authorization: token $GITHUB_TOKEN" https://api.github.com/repos/o/r/actions/artifacts')) == {"actions": "read"}
 
 
 def test_github_script() -> None:
