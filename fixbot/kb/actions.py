@@ -160,9 +160,7 @@ def _uses_job_token(entry: Entry, inputs: Mapping[str, str]) -> bool:
     return any(is_job_token(v) for v in given)
 
 
-def _resolve(
-    entry: Entry, key: str, ref: str, inputs: Mapping[str, str], comment: str | None
-) -> ActionInfo:
+def _resolve(entry: Entry, key: str, ref: str, inputs: Mapping[str, str], comment: str | None) -> ActionInfo:
     rng = ref_range(ref, comment)
     job_token = _uses_job_token(entry, inputs)
     out: list[Need] = []

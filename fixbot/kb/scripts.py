@@ -14,8 +14,27 @@ _TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN")
 # Words that may stand before the command proper.
 _LEADING = frozenset(
     [
-        "{", "}", "(", ")", "!", "if", "then", "else", "elif", "do", "while", "until", "time",
-        "nohup", "exec", "command", "builtin", "&&", "||", "fi", "done",
+        "{",
+        "}",
+        "(",
+        ")",
+        "!",
+        "if",
+        "then",
+        "else",
+        "elif",
+        "do",
+        "while",
+        "until",
+        "time",
+        "nohup",
+        "exec",
+        "command",
+        "builtin",
+        "&&",
+        "||",
+        "fi",
+        "done",
     ]
 )
 # wrapper -> number of arguments it takes before the command (options are skipped as well)
@@ -130,8 +149,25 @@ def _command(lexed: Lexed, raw: list[str], out: _Collector, env: dict[str, str],
 
 _GH_GLOBAL_VALUE = frozenset({"-R", "--repo", "--hostname"})
 _GH_API_VALUE = frozenset(
-    {"-X", "--method", "-H", "--header", "-f", "--raw-field", "-F", "--field", "--input", "-q",
-     "--jq", "-t", "--template", "--hostname", "--cache", "-p", "--preview"}
+    {
+        "-X",
+        "--method",
+        "-H",
+        "--header",
+        "-f",
+        "--raw-field",
+        "-F",
+        "--field",
+        "--input",
+        "-q",
+        "--jq",
+        "-t",
+        "--template",
+        "--hostname",
+        "--cache",
+        "-p",
+        "--preview",
+    }
 )
 
 
@@ -267,11 +303,45 @@ def _same_repo(url: str) -> bool:
 
 _API_HOST = re.compile(r"(api|uploads)\.github\.com|GITHUB_API_URL|github\.api_url|/api/v3/", re.IGNORECASE)
 _HTTP_VALUE = frozenset(
-    {"-X", "--request", "-H", "--header", "-d", "--data", "--data-raw", "--data-binary",
-     "--data-urlencode", "-F", "--form", "-T", "--upload-file", "-o", "--output", "-u", "--user",
-     "-A", "--user-agent", "-w", "--write-out", "--retry", "-m", "--max-time", "--method",
-     "--post-data", "--post-file", "--body-data", "-O", "--output-document", "-Method", "-Uri",
-     "-Headers", "-Body", "-InFile", "-OutFile", "-ContentType"}
+    {
+        "-X",
+        "--request",
+        "-H",
+        "--header",
+        "-d",
+        "--data",
+        "--data-raw",
+        "--data-binary",
+        "--data-urlencode",
+        "-F",
+        "--form",
+        "-T",
+        "--upload-file",
+        "-o",
+        "--output",
+        "-u",
+        "--user",
+        "-A",
+        "--user-agent",
+        "-w",
+        "--write-out",
+        "--retry",
+        "-m",
+        "--max-time",
+        "--method",
+        "--post-data",
+        "--post-file",
+        "--body-data",
+        "-O",
+        "--output-document",
+        "-Method",
+        "-Uri",
+        "-Headers",
+        "-Body",
+        "-InFile",
+        "-OutFile",
+        "-ContentType",
+    }
 )
 
 
@@ -307,8 +377,19 @@ def _http(lexed: Lexed, prog: str, args: list[str], out: _Collector) -> None:
             auth.append(lexed.restore(value))
         elif a in ("-T", "--upload-file", "-InFile"):
             method = method or ("PUT" if a != "-InFile" else "POST")
-        elif a in ("-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "-F",
-                   "--form", "--post-data", "--post-file", "--body-data", "-Body"):
+        elif a in (
+            "-d",
+            "--data",
+            "--data-raw",
+            "--data-binary",
+            "--data-urlencode",
+            "-F",
+            "--form",
+            "--post-data",
+            "--post-file",
+            "--body-data",
+            "-Body",
+        ):
             body = True
         elif a == "-Uri" and _API_HOST.search(lexed.restore(value)):
             url = lexed.restore(value)

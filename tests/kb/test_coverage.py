@@ -59,7 +59,9 @@ def test_kb_covers_95_percent_of_corpus_step_uses() -> None:
     covered = sum(n for key, n in counts.items() if lookup_action(f"{key}@v1", {}) is not None)
     missing = [(key, n) for key, n in counts.most_common() if lookup_action(f"{key}@v1", {}) is None]
     pct = 100.0 * covered / total
-    print(f"\nKB coverage: {pct:.2f}% of {total} step uses ({len(counts)} distinct actions, "
-          f"{len(counts) - len(missing)} known)")
+    print(
+        f"\nKB coverage: {pct:.2f}% of {total} step uses ({len(counts)} distinct actions, "
+        f"{len(counts) - len(missing)} known)"
+    )
     print("top missing:", ", ".join(f"{k} ({n})" for k, n in missing[:15]))
     assert pct >= MIN_COVERAGE, f"coverage {pct:.2f}% < {MIN_COVERAGE}%; top missing: {missing[:15]}"

@@ -74,13 +74,17 @@ def test_every_script_fact_is_well_formed() -> None:
 def test_checkout_needs_contents_read() -> None:
     assert _scopes(lookup_action("actions/checkout@v4", {})) == [{"contents": "read"}]
     assert _scopes(lookup_action("Actions/Checkout@v4.1.2", {"fetch-depth": "0"})) == [{"contents": "read"}]
-    assert _scopes(lookup_action("actions/checkout@main", {"token": "${{ github.token }}"})) == [{"contents": "read"}]
+    assert _scopes(lookup_action("actions/checkout@main", {"token": "${{ github.token }}"})) == [
+        {"contents": "read"}
+    ]
     # another credential: the checkout no longer uses the job token
     assert _scopes(lookup_action("actions/checkout@v4", {"token": "${{ secrets.PAT }}"})) == []
 
 
 def test_release_needs_contents_write_never_deployments() -> None:
-    assert _scopes(lookup_action("softprops/action-gh-release@v2", {"files": "dist/*"})) == [{"contents": "write"}]
+    assert _scopes(lookup_action("softprops/action-gh-release@v2", {"files": "dist/*"})) == [
+        {"contents": "write"}
+    ]
     for key, entry in _all_entries():
         for en in entry.needs:
             if "release" in en.need.reason.lower() and en.need.scopes:
@@ -105,7 +109,9 @@ def test_codeql_analyze() -> None:
 
 def test_pypi_trusted_publishing() -> None:
     info = lookup_action("pypa/gh-action-pypi-publish@release/v1", {})
-    assert info is not None and [(dict(n.scopes), n.via_token) for n in info.needs] == [({"id-token": "write"}, False)]
+    assert info is not None and [(dict(n.scopes), n.via_token) for n in info.needs] == [
+        ({"id-token": "write"}, False)
+    ]
     assert _scopes(lookup_action("pypa/gh-action-pypi-publish@v1", {"password": "${{ secrets.PYPI }}"})) == []
 
 
@@ -116,17 +122,24 @@ def test_docker_login_to_ghcr_needs_packages_write() -> None:
         {"packages": "write"}
     ]
     # Docker Hub, or GHCR with a PAT: nothing for the job token
-    assert _scopes(lookup_action("docker/login-action@v3", {"username": "u", "password": "${{ secrets.HUB }}"})) == []
-    assert _scopes(lookup_action("docker/login-action@v3", {**ghcr, "password": "${{ secrets.CR_PAT }}"})) == []
+    assert (
+        _scopes(lookup_action("docker/login-action@v3", {"username": "u", "password": "${{ secrets.HUB }}"}))
+        == []
+    )
+    assert (
+        _scopes(lookup_action("docker/login-action@v3", {**ghcr, "password": "${{ secrets.CR_PAT }}"})) == []
+    )
 
 
 def test_build_push_to_ghcr() -> None:
     inputs = {"context": ".", "push": True, "tags": "ghcr.io/o/r:latest"}
     assert _scopes(lookup_action("docker/build-push-action@v6", inputs)) == [{"packages": "write"}]  # type: ignore[arg-type]
     assert _scopes(lookup_action("docker/build-push-action@v6", {**inputs, "push": "false"})) == []
-    assert _scopes(lookup_action("docker/build-push-action@v6", {**inputs, "push": "${{ github.event_name != 'pull_request' }}"})) == [
-        {"packages": "write"}
-    ]
+    assert _scopes(
+        lookup_action(
+            "docker/build-push-action@v6", {**inputs, "push": "${{ github.event_name != 'pull_request' }}"}
+        )
+    ) == [{"packages": "write"}]
     assert _scopes(lookup_action("docker/build-push-action@v6", {"push": "true", "tags": "user/img"})) == [
         {"contents": "read"}
     ]
@@ -146,16 +159,27 @@ def test_scorecard_publish_results() -> None:
         {"contents": "read", "actions": "read"},
         {"id-token": "write"},
     ]
-    assert _scopes(lookup_action("ossf/scorecard-action@v2", base)) == [{"contents": "read", "actions": "read"}]
+    assert _scopes(lookup_action("ossf/scorecard-action@v2", base)) == [
+        {"contents": "read", "actions": "read"}
+    ]
     # a PAT replaces the job token for reads, but OIDC does not go through it
     assert _scopes(
-        lookup_action("ossf/scorecard-action@v2", {**base, "repo_token": "${{ secrets.SCORECARD }}", "publish_results": True})  # type: ignore[dict-item]
+        lookup_action(
+            "ossf/scorecard-action@v2",
+            {**base, "repo_token": "${{ secrets.SCORECARD }}", "publish_results": True},
+        )  # type: ignore[dict-item]
     ) == [{"id-token": "write"}]
 
 
 def test_known_safe_actions_have_no_needs() -> None:
-    for uses in ("actions/setup-python@v5", "actions/cache@v4", "actions/upload-artifact@v4",
-                 "actions/cache/restore@v4", "astral-sh/setup-uv@v6", "swatinem/rust-cache@v2"):
+    for uses in (
+        "actions/setup-python@v5",
+        "actions/cache@v4",
+        "actions/upload-artifact@v4",
+        "actions/cache/restore@v4",
+        "astral-sh/setup-uv@v6",
+        "swatinem/rust-cache@v2",
+    ):
         info = lookup_action(uses, {})
         assert info is not None and info.needs == (), uses
 
@@ -192,9 +216,12 @@ def test_version_aware_needs_and_union_when_unknown() -> None:
 def test_download_artifact_from_other_runs() -> None:
     assert _scopes(lookup_action("actions/download-artifact@v4", {"name": "x"})) == []
     assert _scopes(lookup_action("actions/download-artifact@v4", {"run-id": "1"})) == []
-    assert _scopes(lookup_action("actions/download-artifact@v4", {"run-id": "${{ github.event.workflow_run.id }}", "github-token": JOB})) == [
-        {"actions": "read"}
-    ]
+    assert _scopes(
+        lookup_action(
+            "actions/download-artifact@v4",
+            {"run-id": "${{ github.event.workflow_run.id }}", "github-token": JOB},
+        )
+    ) == [{"actions": "read"}]
 
 
 def test_reusable_workflows() -> None:
@@ -213,15 +240,31 @@ def test_reusable_workflows() -> None:
         ("peter-evans/create-pull-request@v7", {"token": "${{ steps.app.outputs.token }}"}, []),
         ("actions/deploy-pages@v4", {}, [{"pages": "write"}, {"id-token": "write"}]),
         ("actions/deploy-pages@v4", {"token": "${{ secrets.X }}"}, [{"id-token": "write"}]),
-        ("actions/attest-build-provenance@v2", {"subject-path": "dist/*"}, [{"attestations": "write"}, {"id-token": "write"}]),
+        (
+            "actions/attest-build-provenance@v2",
+            {"subject-path": "dist/*"},
+            [{"attestations": "write"}, {"id-token": "write"}],
+        ),
         ("actions/labeler@v5", {}, [{"contents": "read", "pull-requests": "write"}]),
         ("google-github-actions/auth@v2", {"workload_identity_provider": "p"}, [{"id-token": "write"}]),
         ("google-github-actions/auth@v2", {"credentials_json": "${{ secrets.GCP }}"}, []),
-        ("azure/login@v2", {"client-id": "c", "tenant-id": "t", "subscription-id": "s"}, [{"id-token": "write"}]),
+        (
+            "azure/login@v2",
+            {"client-id": "c", "tenant-id": "t", "subscription-id": "s"},
+            [{"id-token": "write"}],
+        ),
         ("azure/login@v1", {"creds": "${{ secrets.AZURE }}"}, []),
-        ("zizmorcore/zizmor-action@v0", {}, [{"contents": "read"}, {"security-events": "write", "actions": "read"}]),
+        (
+            "zizmorcore/zizmor-action@v0",
+            {},
+            [{"contents": "read"}, {"security-events": "write", "actions": "read"}],
+        ),
         ("zizmorcore/zizmor-action@v0", {"advanced-security": False}, [{"contents": "read"}]),
-        ("actions/dependency-review-action@v4", {"comment-summary-in-pr": "always"}, [{"contents": "read"}, {"pull-requests": "write"}]),
+        (
+            "actions/dependency-review-action@v4",
+            {"comment-summary-in-pr": "always"},
+            [{"contents": "read"}, {"pull-requests": "write"}],
+        ),
         ("codecov/codecov-action@v5", {"use_oidc": True}, [{"id-token": "write"}]),
         ("codecov/codecov-action@v3", {"use_oidc": True}, []),
         ("uraimo/run-on-arch-action@v3", {"githubToken": JOB}, [{"packages": "write"}]),

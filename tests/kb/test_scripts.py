@@ -47,7 +47,10 @@ def test_gh_subcommands(script: str, expected: dict[str, str]) -> None:
     ("script", "expected"),
     [
         ("gh api repos/{owner}/{repo}/issues/1/comments -f body=hi", {"issues": "write"}),
-        ("gh api -X POST /repos/$GITHUB_REPOSITORY/issues/${{ github.event.number }}/labels -f 'labels[]=x'", {"issues": "write"}),
+        (
+            "gh api -X POST /repos/$GITHUB_REPOSITORY/issues/${{ github.event.number }}/labels -f 'labels[]=x'",
+            {"issues": "write"},
+        ),
         ("gh api repos/${{ github.repository }}/pulls/1/files --paginate", {"pull-requests": "read"}),
         ("gh api --method DELETE repos/o/r/actions/caches?key=x", {"actions": "write"}),
         ("gh api repos/o/r/releases --method=POST -f tag_name=v1", {"contents": "write"}),
@@ -74,13 +77,22 @@ def test_git() -> None:
     assert scopes(analyze_shell("git push")) == {"contents": "write"}
     assert scopes(analyze_shell("git push --tags")) == {"contents": "write"}
     assert scopes(analyze_shell("git push origin HEAD:refs/heads/main")) == {"contents": "write"}
-    assert scopes(analyze_shell('git -C "$DIR" -c user.name=bot push --force-with-lease')) == {"contents": "write"}
+    assert scopes(analyze_shell('git -C "$DIR" -c user.name=bot push --force-with-lease')) == {
+        "contents": "write"
+    }
     assert scopes(analyze_shell("git fetch --depth=1 origin main")) == {"contents": "read"}
     assert scopes(analyze_shell("git pull --rebase")) == {"contents": "read"}
-    assert scopes(analyze_shell("git clone https://github.com/${{ github.repository }}.git src")) == {"contents": "read"}
+    assert scopes(analyze_shell("git clone https://github.com/${{ github.repository }}.git src")) == {
+        "contents": "read"
+    }
     assert scopes(analyze_shell("git clone https://github.com/other/project.git")) == {}
     assert scopes(analyze_shell("git commit -m 'git push'")) == {}
-    assert scopes(analyze_shell("git push https://x-access-token:${{ secrets.BOT_PAT }}@github.com/o/r.git HEAD")) == {}
+    assert (
+        scopes(
+            analyze_shell("git push https://x-access-token:${{ secrets.BOT_PAT }}@github.com/o/r.git HEAD")
+        )
+        == {}
+    )
 
 
 def test_not_fooled_by_comments_strings_and_words() -> None:
@@ -100,7 +112,7 @@ def test_chains_continuations_and_substitutions() -> None:
     script = (
         "make build && git push origin main || echo failed; gh pr comment 1 \\\n"
         "  --body done | tee log\n"
-        'TAG=$(gh release view --json tagName -q .tagName)\n'
+        "TAG=$(gh release view --json tagName -q .tagName)\n"
         "for n in $(gh pr list -q '.[].number' --json number); do gh pr close $n; done\n"
     )
     assert scopes(analyze_shell(script)) == {"contents": "write", "pull-requests": "write"}
@@ -113,7 +125,9 @@ def test_pwsh_continuation_and_env() -> None:
 
 def test_other_credentials_for_gh() -> None:
     assert scopes(analyze_shell("GH_TOKEN=${{ secrets.PAT }} gh pr comment 1 -b x")) == {}
-    assert scopes(analyze_shell("GH_TOKEN=${{ github.token }} gh pr comment 1 -b x")) == {"pull-requests": "write"}
+    assert scopes(analyze_shell("GH_TOKEN=${{ github.token }} gh pr comment 1 -b x")) == {
+        "pull-requests": "write"
+    }
     assert scopes(analyze_shell("export GH_TOKEN=${{ steps.app.outputs.token }}\ngh pr comment 1 -b x")) == {}
 
 
@@ -133,14 +147,35 @@ def test_wrappers() -> None:
 
 def test_curl_to_the_api() -> None:
     auth = '-H "Authorization: Bearer ${{ secrets.GITHUB_TOKEN }}"'
-    assert scopes(analyze_shell(f"curl -sSf {auth} -X POST https://api.github.com/repos/o/r/issues/1/comments -d '{{}}'")) == {"issues": "write"}
-    assert scopes(analyze_shell(f'curl {auth} "$GITHUB_API_URL/repos/$GITHUB_REPOSITORY/releases/latest"')) == {"contents": "read"}
-    assert scopes(analyze_shell(f"curl {auth} --data-binary @f ${{{{ github.api_url }}}}/repos/${{{{ github.repository }}}}/statuses/abc")) == {"statuses": "write"}
+    assert scopes(
+        analyze_shell(
+            f"curl -sSf {auth} -X POST https://api.github.com/repos/o/r/issues/1/comments -d '{{}}'"
+        )
+    ) == {"issues": "write"}
+    assert scopes(
+        analyze_shell(f'curl {auth} "$GITHUB_API_URL/repos/$GITHUB_REPOSITORY/releases/latest"')
+    ) == {"contents": "read"}
+    assert scopes(
+        analyze_shell(
+            f"curl {auth} --data-binary @f ${{{{ github.api_url }}}}/repos/${{{{ github.repository }}}}/statuses/abc"
+        )
+    ) == {"statuses": "write"}
     # anonymous, other credential, other host
     assert scopes(analyze_shell("curl -s https://api.github.com/repos/o/r/releases/latest")) == {}
-    assert scopes(analyze_shell('curl -H "Authorization: token ${{ secrets.PAT }}" -X POST https://api.github.com/repos/o/r/dispatches')) == {}
+    assert (
+        scopes(
+            analyze_shell(
+                'curl -H "Authorization: token ${{ secrets.PAT }}" -X POST https://api.github.com/repos/o/r/dispatches'
+            )
+        )
+        == {}
+    )
     assert scopes(analyze_shell(f"curl {auth} https://example.com/api")) == {}
-    assert scopes(analyze_shell('wget --header="Authorization: token $GITHUB_TOKEN" https://api.github.com/repos/o/r/actions/artifacts')) == {"actions": "read"}
+    assert scopes(
+        analyze_shell(
+            'wget --header="Authorization: token $GITHUB_TOKEN" https://api.github.com/repos/o/r/actions/artifacts'
+        )
+    ) == {"actions": "read"}
 
 
 def test_github_script() -> None:
@@ -159,16 +194,24 @@ def test_github_script() -> None:
 
 
 def test_github_script_unknowns() -> None:
-    a = analyze_github_script("await github.graphql(query); await github.rest.secretScanning.listAlertsForRepo({})")
+    a = analyze_github_script(
+        "await github.graphql(query); await github.rest.secretScanning.listAlertsForRepo({})"
+    )
     assert a.unknown == ("github.rest.secretScanning.listAlertsForRepo", "github.graphql")
-    b = analyze_github_script("await github.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', x)")
+    b = analyze_github_script(
+        "await github.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', x)"
+    )
     assert scopes(b) == {"issues": "write"} and b.unknown == ()
-    c = analyze_github_script("await github.rest.pulls.merge({}); await github.rest.actions.cancelWorkflowRun({})")
+    c = analyze_github_script(
+        "await github.rest.pulls.merge({}); await github.rest.actions.cancelWorkflowRun({})"
+    )
     assert scopes(c) == {"actions": "write", "contents": "write", "pull-requests": "write"}
 
 
 def test_merge_scopes() -> None:
-    assert merge_scopes({"contents": "read"}, {"contents": "write", "issues": "read"}, {"contents": "read"}) == {
+    assert merge_scopes(
+        {"contents": "read"}, {"contents": "write", "issues": "read"}, {"contents": "read"}
+    ) == {
         "contents": "write",
         "issues": "read",
     }
