@@ -154,7 +154,8 @@ def workflow_entries() -> Mapping[str, Entry]:
 def _uses_job_token(entry: Entry, inputs: Mapping[str, str]) -> bool:
     if not entry.token_inputs:
         return True
-    given = [inputs[t] for t in entry.token_inputs if t in inputs]
+    # an empty value is as good as absent: the action's own default applies
+    given = [inputs[t] for t in entry.token_inputs if inputs.get(t, "").strip()]
     if not given:
         return entry.token_default
     return any(is_job_token(v) for v in given)

@@ -73,15 +73,12 @@ def merge_scopes(*maps: Mapping[str, Access]) -> dict[str, Access]:
 
 
 def is_job_token(value: str | None) -> bool:
-    """True when an input value denotes the job's own ``GITHUB_TOKEN``.
+    """True when a token input's value denotes the job's own ``GITHUB_TOKEN``.
 
-    ``None`` (absent) is not decided here; an empty value is taken as the job token, as actions
-    commonly fall back to ``github.token`` when given an empty string.
+    That is ``github.token`` or ``secrets.GITHUB_TOKEN`` (any case, inside ``${{ }}``). Absent or
+    empty values are not decided here: the action's default applies to them.
     """
     if value is None:
         return False
-    v = value.strip()
-    if not v:
-        return True
-    low = v.lower().replace(" ", "")
+    low = value.strip().lower().replace(" ", "")
     return "github.token" in low or "secrets.github_token" in low

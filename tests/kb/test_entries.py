@@ -273,3 +273,11 @@ def test_reusable_workflows() -> None:
 )
 def test_known_facts(uses: str, inputs: dict[str, object], expected: list[dict[str, str]]) -> None:
     assert _scopes(lookup_action(uses, inputs)) == expected  # type: ignore[arg-type]
+
+
+def test_empty_token_input_means_the_default() -> None:
+    assert _scopes(lookup_action("uraimo/run-on-arch-action@v3", {"githubToken": ""})) == []
+    assert _scopes(lookup_action("actions/checkout@v4", {"token": ""})) == [{"contents": "read"}]
+    assert _scopes(lookup_action("uraimo/run-on-arch-action@v3", {"githubToken": "${{ github.token }}"})) == [
+        {"packages": "write"}
+    ]
