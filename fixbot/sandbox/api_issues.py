@@ -135,3 +135,47 @@ def get_comment(req: ApiRequest) -> ApiResponse:
     if issue is None or int(issue["repo_id"]) != repo_id:
         raise not_found()
     return ApiResponse(200, P.comment(req, repo, int(issue["number"]), row))
+
+
+# -- repository labels ------------------------------------------------------------------------
+@route("GET", "/repos/{owner}/{repo}/labels")
+def list_repo_labels(req: ApiRequest) -> ApiResponse:
+    repo = req.repo(req.params["owner"], req.params["repo"])
+    repo_id = int(req.forge.store.repo_row(repo.full_name)["id"])
+    rows = req.forge.store.all("SELECT * FROM labels WHERE repo_id = ? ORDER BY name", repo_id)
+    return paginate(req, [P.label(req, repo, r) for r in rows])
+
+
+@route("GET", "/repos/{owner}/{repo}/labels/{name}")
+def get_repo_label(req: ApiRequest) -> ApiResponse:
+    from urllib.parse import unquote
+
+    repo = req.repo(req.params["owner"], req.params["repo"])
+    repo_id = int(req.forge.store.repo_row(repo.full_name)["id"])
+    row = req.forge.store.one("SELECT * FROM labels WHERE repo_id = ? AND name = ?", repo_id,
+                              unquote(req.params["name"]))
+    if row is None:
+        raise not_found()
+    return ApiResponse(200, P.label(req, repo, row))
+
+
+@route("POST", "/repos/{owner}/{repo}/labels")
+def create_repo_label(req: ApiRequest) -> ApiResponse:
+    repo = req.repo(req.params["owner"], req.params["repo"])
+    repo_id = int(req.forge.store.repo_row(repo.full_name)["id"])
+    name = req.field("name", str, required=True)
+    color = (req.field("color", str) or "ededed").lstrip("#").lower()
+    if len(color) != 6 or any(c not in "0123456789abcdef" for c in color):
+        raise validation_failed([{"resource": "Label", "code": "invalid", "field": "color"}],
+                                LABELS_DOC)
+    store = req.forge.store
+    if store.one("SELECT id FROM labels WHERE repo_id = ? AND name = ?", repo_id, name):
+        raise validation_failed([{"resource": "Label", "code": "already_exists",
+                                  "field": "name"}], LABELS_DOC)
+    row = store.ensure_label(repo_id, name, color)
+    description = req.field("description", str)
+    if description is not None:
+        with store.tx() as db:
+            db.execute("UPDATE labels SET description = ? WHERE id = ?", (description, row["id"]))
+        row["description"] = description
+    return ApiResponse(201, P.label(req, repo, row))

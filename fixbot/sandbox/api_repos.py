@@ -150,3 +150,24 @@ def get_branch(req: ApiRequest) -> ApiResponse:
         "protection_url": f"{url}/protection",
     }
     return ApiResponse(200, body)
+
+
+@route("GET", "/repos/{owner}/{repo}/branches")
+def list_branches(req: ApiRequest) -> ApiResponse:
+    repo = req.repo(req.params["owner"], req.params["repo"])
+    api = f"{req.api}/repos/{repo.full_name}"
+    items = [{"name": ref[len("refs/heads/"):],
+              "commit": {"sha": sha, "url": f"{api}/commits/{sha}"}, "protected": False}
+             for ref, sha in repo.refs("refs/heads/")]
+    return paginate(req, items)
+
+
+@route("GET", "/repos/{owner}/{repo}/commits/{sha}")
+def get_repo_commit(req: ApiRequest) -> ApiResponse:
+    repo = req.repo(req.params["owner"], req.params["repo"])
+    sha = repo.resolve(req.params["sha"], "commit")
+    info = repo.commit(sha) if sha else None
+    if info is None:
+        raise ApiError(422, f"No commit found for SHA: {req.params['sha']}",
+                       documentation_url="https://docs.github.com/rest/commits/commits#get-a-commit")
+    return ApiResponse(200, P.commit(req, repo, info))

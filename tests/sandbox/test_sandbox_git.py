@@ -110,3 +110,26 @@ def test_partial_sparse_clone_of_50mb_repo_moves_under_1mb(sandbox: Sandbox, git
     git("push", "origin", "HEAD:refs/heads/fixbot/harden", cwd=work, token=BOT_TOKEN)
     local = git("rev-parse", "HEAD", cwd=work).stdout.strip()
     assert sandbox.repo("acme", "huge").branch_sha("fixbot/harden") == local
+
+
+def test_concurrent_clones_and_api_calls(sandbox: Sandbox, git, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sandbox_helpers import make_client
+
+    sandbox.create_repo("acme", "widgets", {"data.bin": os.urandom(2 * 1024 * 1024),
+                                            ".github/workflows/ci.yml": WORKFLOW})
+    gh = make_client(sandbox)
+
+    def clone(i: int) -> str:
+        dest = tmp_path / f"c{i}"
+        git("clone", "--quiet", sandbox.git_url("acme", "widgets"), str(dest), token=BOT_TOKEN)
+        return (dest / ".github/workflows/ci.yml").read_text()
+
+    def api(i: int) -> str:
+        return gh.get_repo("acme/widgets").get_contents(".github/workflows/ci.yml") \
+            .decoded_content.decode()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(clone, range(8))) + list(pool.map(api, range(16)))
+    assert results == [WORKFLOW] * 24

@@ -162,3 +162,19 @@ def test_git_refs_get_create_edit_delete(widgets: Sandbox, gh: Github) -> None:
     with pytest.raises(GithubException) as err:
         new.delete()
     assert (err.value.status, err.value.data["message"]) == (422, "Reference does not exist")
+
+
+def test_repository_labels(widgets: Sandbox, gh: Github) -> None:
+    repo = gh.get_repo("acme/widgets")
+    created = repo.create_label("fixbot", "0E8A16", "Opened by fixbot")
+    assert (created.name, created.color, created.description) == ("fixbot", "0e8a16",
+                                                                   "Opened by fixbot")
+    with pytest.raises(GithubException) as err:
+        repo.create_label("fixbot", "0E8A16")
+    assert err.value.status == 422
+    assert err.value.data["errors"] == [{"resource": "Label", "code": "already_exists",
+                                         "field": "name"}]
+    assert repo.get_label("fixbot").color == "0e8a16"
+    assert [label.name for label in repo.get_labels()] == ["fixbot"]
+    with pytest.raises(UnknownObjectException):
+        repo.get_label("nope")
