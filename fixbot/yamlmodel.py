@@ -108,6 +108,8 @@ _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 
 def resolve_plain(text: str) -> Any:
     """Resolve a plain (unquoted) scalar by the YAML 1.2 core schema."""
+    if text and text[0].isalpha() and text[0] not in "tTfFnN":
+        return text  # fast path: most scalars are words
     if text in ("", "~", "null", "Null", "NULL"):
         return None
     if text in ("true", "True", "TRUE"):
@@ -164,15 +166,20 @@ class Document:
         except (ValueError, TypeError) as e:  # libyaml reports some reader errors this way
             raise InputError(f"invalid YAML: {e}") from e
         self._converted: dict[int, YNode] = {}
-        self._expanded: dict[int, int] = {}
-        self.root: YNode | None = None if raw is None else self._convert(raw, ())
+        self._aliased = False
+        try:
+            self.root: YNode | None = None if raw is None else self._convert(raw, ())
+        except RecursionError as e:
+            raise InputError("nesting too deep") from e
+        if self._aliased and self.root is not None:
+            self._check_expansion(self.root)
         self.data: Plain = None if self.root is None else to_plain(self.root)
 
     # -- conversion -----------------------------------------------------------------------
     def _convert(self, raw: Any, path: DataPath) -> YNode:
         seen = self._converted.get(id(raw))
         if seen is not None:
-            seen.shared = True
+            self._aliased = True
             _mark_shared(seen)
             return seen
         sm, em = raw.start_mark, raw.end_mark
@@ -209,23 +216,28 @@ class Document:
                 node.items.append(self._convert(item, path + (i,)))
         else:  # pragma: no cover - composer only makes these three
             raise InputError(f"unsupported YAML node {kind!r}")
-        if self._expanded_size(node) > MAX_EXPANDED_NODES:
-            raise InputError(
-                f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (a YAML bomb?)")
         return node
 
-    def _expanded_size(self, node: YNode) -> int:
-        key = id(node)
-        cached = self._expanded.get(key)
-        if cached is not None:
-            return cached
-        size = 1
-        if isinstance(node, Mapping):
-            size += sum(1 + self._expanded.get(id(v), 1) for _, v in node.items)
-        elif isinstance(node, Sequence):
-            size += sum(self._expanded.get(id(v), 1) for v in node.items)
-        self._expanded[key] = size
-        return size
+    @staticmethod
+    def _check_expansion(root: YNode) -> None:
+        """Reject documents whose aliases expand to too many nodes (memoised, so bombs are cheap)."""
+        sizes: dict[int, int] = {}
+
+        def size(node: YNode) -> int:
+            got = sizes.get(id(node))
+            if got is None:
+                got = 1
+                if isinstance(node, Mapping):
+                    got += sum(1 + size(v) for _, v in node.items)
+                elif isinstance(node, Sequence):
+                    got += sum(size(v) for v in node.items)
+                sizes[id(node)] = got
+            if got > MAX_EXPANDED_NODES:
+                raise InputError(
+                    f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (a YAML bomb?)")
+            return got
+
+        size(root)
 
     # -- lookups ----------------------------------------------------------------------------
     def node_at(self, path: DataPath) -> YNode | None:
@@ -245,15 +257,24 @@ class Document:
 
 
 def _mark_shared(node: YNode) -> None:
-    if isinstance(node, Mapping):
-        for k, v in node.items:
-            k.shared = True
-            v.shared = True
-            _mark_shared(v)
-    elif isinstance(node, Sequence):
-        for v in node.items:
-            v.shared = True
-            _mark_shared(v)
+    """Mark a node reached through an alias, and everything below it, as shared (once)."""
+    if node.shared:
+        return
+    node.shared = True
+    stack: list[YNode] = [node]
+    while stack:
+        n = stack.pop()
+        children: list[YNode] = []
+        if isinstance(n, Mapping):
+            for k, v in n.items:
+                k.shared = True
+                children.append(v)
+        elif isinstance(n, Sequence):
+            children = n.items
+        for c in children:
+            if not c.shared:
+                c.shared = True
+                stack.append(c)
 
 
 def to_plain(node: YNode) -> Plain:
