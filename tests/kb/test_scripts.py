@@ -216,3 +216,16 @@ def test_merge_scopes() -> None:
         "issues": "read",
     }
     assert merge_scopes() == {}
+
+
+def test_pwsh_invoke_restmethod() -> None:
+    script = (
+        'Invoke-RestMethod -Uri "$env:GITHUB_API_URL/repos/$env:GITHUB_REPOSITORY/issues/1/comments" '
+        '-Method Post -Headers @{Authorization="Bearer $env:GITHUB_TOKEN"} -Body $b'
+    )
+    assert scopes(analyze_shell(script)) == {"issues": "write"}
+
+
+def test_heredoc_inside_substitution() -> None:
+    script = "gh pr comment 1 --body \"$(cat <<'EOF'\ngit push now\nEOF\n)\"\necho done"
+    assert scopes(analyze_shell(script)) == {"pull-requests": "write"}
