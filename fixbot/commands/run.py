@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def emit(o: Outcome, fmt: str, show_body: bool) -> None:
+    if o.status == "error":
+        print(f"fixbot: {o.reason}", file=sys.stderr)
     if fmt == "json":
         sys.stdout.write(json.dumps(o.as_json(), indent=2, ensure_ascii=False) + "\n")
         return
