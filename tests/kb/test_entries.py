@@ -245,7 +245,7 @@ def test_reusable_workflows() -> None:
             {"subject-path": "dist/*"},
             [{"attestations": "write"}, {"id-token": "write"}],
         ),
-        ("actions/labeler@v5", {}, [{"contents": "read", "pull-requests": "write"}]),
+        ("actions/labeler@v5", {}, [{"contents": "read", "pull-requests": "write"}, {"issues": "write"}]),
         ("google-github-actions/auth@v2", {"workload_identity_provider": "p"}, [{"id-token": "write"}]),
         ("google-github-actions/auth@v2", {"credentials_json": "${{ secrets.GCP }}"}, []),
         (
