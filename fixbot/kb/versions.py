@@ -12,7 +12,7 @@ _HIGHEST: Version = (_INF, _INF, _INF)
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
 # A version in a ref: "v4", "4.1.2", "release/v1", "v1.4.6", "v0". Anchored at a separator so
 # that branch names such as "main" or "stable" give nothing.
-_REF_VERSION = re.compile(r"(?:^|[/@_-])v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+.][0-9A-Za-z.]*)?$")
+_REF_VERSION = re.compile(r"(?:^|[/@_-])v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+.]?[A-Za-z][0-9A-Za-z.]*)?$")
 # A version mentioned anywhere in a pin comment: "# v4.1.0", "# tag=v4", "pin@v2.3.4".
 _COMMENT_VERSION = re.compile(r"(?<![\w.])v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?![\w])")
 _CONSTRAINT = re.compile(r"^(>=|<=|==|!=|>|<|=)?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
