@@ -131,8 +131,15 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
+class _ComposeOnly(_Loader):  # type: ignore[misc,valid-type]
+    """The loader without tag resolution: scalars are resolved by ``resolve_plain`` instead."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return "tag:yaml.org,2002:str"
+
+
 def _compose(text: str) -> Any:
-    loader = _Loader(text)
+    loader = _ComposeOnly(text)
     try:
         return loader.get_single_node()
     finally:

@@ -20,6 +20,7 @@ jobs:
       - uses: actions/checkout@v4
       - run: make test
 """
+ONLY = ["--only", "persist-credentials"]  # exact output below is that transform's
 FIXED = WF.replace("checkout@v4\n", "checkout@v4\n        with:\n          persist-credentials: false\n")
 
 
@@ -34,7 +35,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_check_writes_nothing_and_exits_1(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["fix", str(repo), "--check"])
+    rc = main(["fix", str(repo), "--check", *ONLY])
     assert rc == 1
     assert (repo / ".github/workflows/ci.yml").read_text() == WF
     assert capsys.readouterr().out == (
@@ -44,7 +45,7 @@ def test_check_writes_nothing_and_exits_1(repo: Path, capsys: pytest.CaptureFixt
 
 
 def test_diff_prints_unified_diff(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["fix", str(repo), "--diff"])
+    rc = main(["fix", str(repo), "--diff", *ONLY])
     assert rc == 1
     out = capsys.readouterr().out
     assert out == (
@@ -58,14 +59,14 @@ def test_diff_prints_unified_diff(repo: Path, capsys: pytest.CaptureFixture[str]
 def test_fix_writes_then_second_run_is_clean(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     clean = repo / ".github/workflows/clean.yaml"
     mtime = clean.stat().st_mtime_ns
-    assert main(["fix", str(repo)]) == 0
+    assert main(["fix", str(repo), *ONLY]) == 0
     assert (repo / ".github/workflows/ci.yml").read_text() == FIXED
     assert clean.stat().st_mtime_ns == mtime  # a file needing no change is not touched
-    assert main(["fix", str(repo), "--check"]) == 0
+    assert main(["fix", str(repo), "--check", *ONLY]) == 0
 
 
 def test_json_contract(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["fix", str(repo), "--check", "--format", "json"])
+    rc = main(["fix", str(repo), "--check", "--format", "json", *ONLY])
     assert rc == 1
     data = json.loads(capsys.readouterr().out)
     assert data == {
@@ -91,7 +92,7 @@ def test_json_contract(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_file_paths_and_multiple_roots(repo: Path, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     f = repo / ".github/workflows/ci.yml"
-    assert main(["fix", str(f), "--check", "--format", "json"]) == 1
+    assert main(["fix", str(f), "--check", "--format", "json", *ONLY]) == 1
     data = json.loads(capsys.readouterr().out)
     assert [x["path"] for x in data["files"]] == [str(f)]
 
@@ -125,7 +126,7 @@ def test_list_names_every_transform(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_and_module_entry_point(repo: Path) -> None:
     env = dict(os.environ)
     proc = subprocess.run([sys.executable, "-m", "fixbot", "fix", str(repo), "--check",
-                           "--format", "json"], capture_output=True, text=True, env=env)
+                           "--format", "json", *ONLY], capture_output=True, text=True, env=env)
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["summary"]["changed"] == 1
     assert proc.stderr == ""
