@@ -106,6 +106,8 @@ def analyze_shell(script: str) -> ScriptAnalysis:
 def _analyze(script: str, out: _Collector, env: dict[str, str], depth: int) -> None:
     lexed = lex(script)
     for raw in lexed.commands:
+        if any("ACTIONS_ID_TOKEN_REQUEST_" in w for w in raw):
+            out.need(tables().oidc)
         _command(lexed, raw, out, env, depth)
 
 
@@ -451,6 +453,8 @@ def analyze_github_script(script: str) -> ScriptAnalysis:
             out.need(need)
         else:
             out.unknown_use(f"github.{m.group(1)} {method} {path}")
+    if re.search(r"\bcore\s*\.\s*getIDToken\s*\(", src):
+        out.need(tables().oidc)
     if _GRAPHQL.search(src):
         out.unknown_use("github.graphql")
     if re.search(r"\bgithub\s*\.\s*request\s*\(\s*(?![\s'\"`])", src):

@@ -33,6 +33,7 @@ class Tables:
     octokit: Mapping[str, Need | None]  # "issues.createComment" -> need; None = unknown
     namespaces: Mapping[str, tuple[str | None, str]]  # octokit namespace -> (scope, source)
     git: Mapping[str, Need]  # "push" / "read" -> need
+    oidc: Need  # requesting the run's OIDC token
 
 
 def _need(raw: Mapping[str, Any], default_source: str) -> Need:
@@ -44,6 +45,7 @@ def _need(raw: Mapping[str, Any], default_source: str) -> Need:
         scopes=cast(dict[str, Access], dict(scopes)),
         reason=str(raw["reason"]),
         source=str(raw.get("source", default_source)),
+        via_token=bool(raw.get("via_token", True)),
     )
 
 
@@ -90,7 +92,8 @@ def tables() -> Tables:
         str(r["namespace"]): (r.get("scope"), str(r["source"])) for r in data.get("octokit_namespace", [])
     }
     git = {str(r["command"]): _need(r, "") for r in data.get("git", [])}
-    return Tables(tuple(rest), gh, octokit, namespaces, git)
+    oidc = _need(data["oidc"][0], "")
+    return Tables(tuple(rest), gh, octokit, namespaces, git, oidc)
 
 
 def _is_var(seg: str) -> bool:

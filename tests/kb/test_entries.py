@@ -60,7 +60,7 @@ def test_every_action_entry_is_well_formed() -> None:
 
 def test_every_script_fact_is_well_formed() -> None:
     t = tables()
-    for key, need in [*t.gh.items(), *t.octokit.items(), *t.git.items()]:
+    for key, need in [*t.gh.items(), *t.octokit.items(), *t.git.items(), ("oidc", t.oidc)]:
         if need is not None:
             _check_need(need, key)
     for rule in t.rest:

@@ -229,3 +229,12 @@ def test_pwsh_invoke_restmethod() -> None:
 def test_heredoc_inside_substitution() -> None:
     script = "gh pr comment 1 --body \"$(cat <<'EOF'\ngit push now\nEOF\n)\"\necho done"
     assert scopes(analyze_shell(script)) == {"pull-requests": "write"}
+
+
+def test_oidc_requests() -> None:
+    sh = 'TOKEN=$(curl -sH "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=x")'
+    a = analyze_shell(sh)
+    assert [(dict(n.scopes), n.via_token) for n in a.needs] == [({"id-token": "write"}, False)]
+    assert analyze_shell("# echo $ACTIONS_ID_TOKEN_REQUEST_URL").needs == ()
+    b = analyze_github_script("const t = await core.getIDToken('sigstore')")
+    assert [(dict(n.scopes), n.via_token) for n in b.needs] == [({"id-token": "write"}, False)]
