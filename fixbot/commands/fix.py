@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,27 +34,54 @@ def add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip", metavar="IDS", help="comma-separated transform ids not to run")
 
 
+PARALLEL_THRESHOLD = 200  # files; below it a process pool costs more than it saves
+
+
 def fix_paths(paths: list[str], transforms: list[Any], write: bool,
               progress: bool = False) -> list[FileResult]:
+    """Process every workflow under ``paths``; write changed files when ``write``.
+
+    Large runs are spread over a process pool (``FIXBOT_JOBS`` sets its size; 1 = serial).
+    Results come back in input order; only this process writes files.
+    """
     targets = files.discover(paths)
-    contexts: dict[Path, RepoContext] = {}
-    results: list[FileResult] = []
-    for n, t in enumerate(targets, 1):
-        if progress and n % 100 == 0:
-            print(f"fixbot: {n}/{len(targets)} files", file=sys.stderr)
+    ids = tuple(t.ID for t in transforms)
+    jobs = int(os.environ.get("FIXBOT_JOBS", "0")) or min(os.cpu_count() or 1, 8)
+    if jobs > 1 and len(targets) >= PARALLEL_THRESHOLD and "fork" in mp.get_all_start_methods():
+        size = max(16, len(targets) // (jobs * 8))
+        chunks = [targets[i:i + size] for i in range(0, len(targets), size)]
+        results: list[FileResult] = []
+        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
+            for done in pool.map(_process_chunk, chunks, [ids] * len(chunks)):
+                results.extend(done)
+                if progress:
+                    print(f"fixbot: {len(results)}/{len(targets)} files", file=sys.stderr)
+    else:
+        results = _process_chunk(targets, ids)
+    if write:
+        for t, r in zip(targets, results, strict=True):
+            if r.status == "changed" and r.updated is not None:
+                files.write_atomic(t.file, r.updated.encode("utf-8"))
+    return results
+
+
+def _process_chunk(targets: list[files.Target], ids: tuple[str, ...]) -> list[FileResult]:
+    from transforms import REGISTRY
+
+    transforms = [REGISTRY[i] for i in ids]
+    contexts: dict[Path, RepoContext] = {}  # one per repository root: caches parsed callees
+    out: list[FileResult] = []
+    for t in targets:
         try:
             text = files.read_workflow(t)
         except InputError as e:
-            results.append(FileResult(path=t.display, status="error", error=str(e)))
+            out.append(FileResult(path=t.display, status="error", error=str(e)))
             continue
         ctx = contexts.get(t.root)
         if ctx is None:
             ctx = contexts[t.root] = RepoContext(files.repo_reader(t.root))
-        r = engine.process(t.display, text, transforms, ctx)
-        if write and r.status == "changed" and r.updated is not None:
-            files.write_atomic(t.file, r.updated.encode("utf-8"))
-        results.append(r)
-    return results
+        out.append(engine.process(t.display, text, transforms, ctx))
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
