@@ -10,7 +10,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, cast
 
-from fixbot.kb.model import Access, Need
+from fixbot.kb.model import SCOPE_LEVELS, Access, Need
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
 # octokit method names that only read
@@ -77,7 +77,9 @@ def tables() -> Tables:
                 segments=split_path(str(r["path"]).lower()),
                 prefix=True,
                 scope=r.get("scope"),
-                need=Need(scopes={}, reason=str(r["reason"]), source=str(r["source"])),
+                need=None
+                if r.get("unknown")
+                else Need(scopes={}, reason=str(r["reason"]), source=str(r["source"])),
             )
         )
     gh: dict[str, Need | None] = {}
@@ -164,6 +166,8 @@ def rest_need(method: str, segs: tuple[str, ...]) -> tuple[Need | None, bool]:
                 if rule.scope is None:
                     return None, True
                 level: Access = "read" if method in _READ_METHODS else "write"
+                if level not in SCOPE_LEVELS.get(rule.scope, ()):
+                    return None, False  # e.g. writing Dependabot alerts: not a token scope
                 need = Need(
                     scopes={rule.scope: level},
                     reason=f"{method} /{'/'.join(rule.segments)}/...: {rule.need.reason}",

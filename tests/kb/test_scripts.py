@@ -238,3 +238,16 @@ def test_oidc_requests() -> None:
     assert analyze_shell("# echo $ACTIONS_ID_TOKEN_REQUEST_URL").needs == ()
     b = analyze_github_script("const t = await core.getIDToken('sigstore')")
     assert [(dict(n.scopes), n.via_token) for n in b.needs] == [({"id-token": "write"}, False)]
+
+
+def test_rest_paths_the_token_cannot_serve() -> None:
+    assert analyze_shell("gh api -X PATCH repos/o/r/dependabot/alerts/1 -f state=dismissed").unknown == (
+        "gh api PATCH repos/o/r/dependabot/alerts/1",
+    )
+    assert scopes(analyze_shell("gh api repos/o/r/dependabot/alerts")) == {"vulnerability-alerts": "read"}
+    assert analyze_shell("gh api repos/o/r/actions/secrets").unknown == (
+        "gh api GET repos/o/r/actions/secrets",
+    )
+    assert analyze_shell("gh api repos/o/r/environments/prod").unknown == (
+        "gh api GET repos/o/r/environments/prod",
+    )
