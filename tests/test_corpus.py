@@ -120,3 +120,15 @@ def test_zizmor_artipacked_drops_and_nothing_new(corpus_tree: Path, fixed_tree) 
         assert after[(f, "artipacked")] < before[(f, "artipacked")], f
     assert Counter({k: v for k, v in after.items() if k[1] != "artipacked"}) == \
         Counter({k: v for k, v in before.items() if k[1] != "artipacked"})
+
+
+def test_parallel_and_serial_runs_agree(corpus_tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fixbot import report
+
+    everything = list(REGISTRY.values())
+    monkeypatch.setenv("FIXBOT_JOBS", "2")
+    parallel = fix_paths(repos(corpus_tree), everything, write=False)
+    monkeypatch.setenv("FIXBOT_JOBS", "1")
+    serial = fix_paths(repos(corpus_tree), everything, write=False)
+    assert report.fix_json(parallel) == report.fix_json(serial)
+    assert [r.updated for r in parallel] == [r.updated for r in serial]
