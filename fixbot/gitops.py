@@ -96,7 +96,7 @@ class Checkout:
             return None
         try:
             data = self.repo.git.execute(["git", "cat-file", "blob", parts[2]],
-                                         stdout_as_string=False)
+                                         stdout_as_string=False, strip_newline_in_stdout=False)
             return files.decode(bytes(data))  # type: ignore[arg-type]
         except (git.GitCommandError, InputError):
             return None

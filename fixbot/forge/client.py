@@ -13,7 +13,7 @@ from github.Repository import Repository
 
 from fixbot.errors import ForgeError, UsageError
 from fixbot.forge.auth import AppCredentials, Credentials, TokenCredentials
-from fixbot.forge.retry import Policy
+from fixbot.forge.retry import Policy, status_of
 
 TIMEOUT = 30
 _REFRESH_MARGIN = 300  # renew an installation token this many seconds before it expires
@@ -153,9 +153,19 @@ class Forge:
     def open_pull(self, full: str, base: str, branch: str, title: str, body: str,
                   label: str) -> PullInfo:
         repo = self._repo(full)
-        pr = self.policy.call(f"{full}: open pull request",
-                              lambda: repo.create_pull(base=base, head=branch, title=title,
-                                                       body=body, maintainer_can_modify=True))
+        try:
+            pr = self.policy.call(f"{full}: open pull request",
+                                  lambda: repo.create_pull(base=base, head=branch, title=title,
+                                                           body=body, maintainer_can_modify=True))
+        except ForgeError as e:
+            # A retried POST whose first attempt did succeed: "A pull request already exists".
+            if status_of(e) != 422 or "already exists" not in str(e):
+                raise
+            existing = [p for p in self.pulls(full, branch) if p.state == "open"]
+            if not existing:
+                raise
+            pr = self._pull(full, existing[0].number)
+            self.edit_pull(full, pr.number, title=title, body=body)
         self.policy.call(f"{full}: label pull request #{pr.number}",
                          lambda: pr.add_to_labels(label))
         return self._info(full, pr)
