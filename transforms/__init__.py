@@ -9,18 +9,18 @@ from __future__ import annotations
 from types import ModuleType
 
 from fixbot.errors import UsageError
-from transforms import persist_credentials
+from transforms import permissions, persist_credentials
 
 REGISTRY: dict[str, ModuleType] = {
     m.ID: m
     for m in (
+        permissions,
         persist_credentials,
     )
 }
 
 # Ids reserved by DESIGN.md whose modules are not built yet.
 PLANNED: dict[str, str] = {
-    "permissions": "least-privilege permissions: a read-only default and exact job scopes",
     "secrets": "hardcoded credentials moved into ${{ secrets.NAME }}",
     "fork-safety": "pull_request_target / workflow_run jobs that run untrusted code with write access",
     "template-injection": "attacker-controlled ${{ github.event.* }} in run: moved into env:",

@@ -1,0 +1,111 @@
+"""What one job needs from the job token, steps and reusable-workflow calls alike (private to
+the ``permissions`` transform)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fixbot.kb import Need, is_job_token, lookup_reusable_workflow
+from fixbot.workflow import RepoContext
+from fixbot.yamlmodel import Document
+from transforms._perm_scopes import describe, parse_grant
+from transforms._perm_steps import (
+    PACKAGES_DOC,
+    Analysis,
+    Surroundings,
+    analyze_steps,
+    env_map,
+    text,
+    version_comments,
+)
+
+REUSE_DOC = ("https://docs.github.com/en/actions/sharing-automations/reusing-workflows"
+             "#access-and-permissions")
+MAX_DEPTH = 4
+
+
+def analyze_job(doc: Document, job_id: str, ctx: RepoContext, depth: int = 0,
+                seen: frozenset[str] = frozenset()) -> Analysis:
+    """Needs of ``jobs.<job_id>`` of ``doc`` (a workflow)."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    job = (data.get("jobs") or {}).get(job_id)
+    out = Analysis()
+    if not isinstance(job, dict):
+        return out
+    if "uses" in job:
+        _call(text(job.get("uses")).strip(), ctx, depth, seen, out)
+        return out
+    wf_env = env_map(data.get("env"))
+    job_env = env_map(job.get("env"))
+    if wf_env is None or job_env is None:
+        out.unknown.append("`env:` is an expression that may hold the job token")
+        return out
+    _containers(job, out)
+    steps = job.get("steps")
+    if not isinstance(steps, list):
+        return out
+    seq = doc.node_at(("jobs", job_id, "steps"))
+    comments = version_comments(doc.text, seq) if seq is not None else []
+    pairs = [(s, comments[i] if i < len(comments) else None) for i, s in enumerate(steps)]
+    inner = analyze_steps(pairs, Surroundings(env={**wf_env, **job_env}, ctx=ctx, depth=depth))
+    out.extend(inner, "")
+    return out
+
+
+def _containers(job: dict[str, Any], out: Analysis) -> None:
+    """``container:``/``services:`` images pulled with the job token need ``packages: read``."""
+    boxes: list[tuple[str, Any]] = [("container", job.get("container"))]
+    services = job.get("services")
+    if isinstance(services, dict):
+        boxes += [(f"service `{k}`", v) for k, v in services.items()]
+    for label, box in boxes:
+        creds = box.get("credentials") if isinstance(box, dict) else None
+        password = text(creds.get("password")) if isinstance(creds, dict) else ""
+        if "${{" in password and is_job_token(password):
+            image = text(box.get("image")) if isinstance(box, dict) else ""
+            out.add(f"{label} ({image})" if image else label,
+                    Need({"packages": "read"}, "pulls the image from GitHub Packages with the "
+                         "job token", PACKAGES_DOC))
+
+
+def _call(uses: str, ctx: RepoContext, depth: int, seen: frozenset[str], out: Analysis) -> None:
+    """A reusable-workflow caller needs the union of what the called jobs ask for or need."""
+    where = f"calls `{uses}`"
+    if "${{" in uses:
+        out.unknown.append(f"{where}: the workflow is chosen by an expression")
+        return
+    if not uses.startswith("./"):
+        info = lookup_reusable_workflow(uses)
+        if info is None:
+            out.unknown.append(f"{where}: the reusable workflow is not in the knowledge base")
+            return
+        for need in info.needs:
+            out.add(where, need)
+        return
+    path = uses[2:].split("@", 1)[0]
+    callee = ctx.parse(path)
+    if callee is None or not isinstance(callee.data, dict):
+        out.unknown.append(f"{where}: the called workflow is not in the repository context "
+                           "to read")
+        return
+    if path in seen or depth >= MAX_DEPTH:
+        out.unknown.append(f"{where}: reusable workflows nested too deep to follow")
+        return
+    jobs = callee.data.get("jobs")
+    if not isinstance(jobs, dict):
+        return
+    top = callee.node_at(("permissions",))
+    for jid in jobs:
+        own = callee.node_at(("jobs", jid, "permissions"))
+        block = own if own is not None else top
+        label = f"{where} → job `{jid}`"
+        if block is not None:
+            asked = parse_grant(block)
+            if asked is None:
+                out.unknown.append(f"{label}: its `permissions:` cannot be read exactly")
+            elif asked:
+                out.add(label, Need(asked, f"the called job asks for {describe(asked)}; a caller "
+                                    "that grants less makes the run fail with startup_failure",
+                                    REUSE_DOC))
+            continue
+        out.extend(analyze_job(callee, str(jid), ctx, depth + 1, seen | {path}), f"{label} → ")
