@@ -29,7 +29,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from fixbot.commands import COMMANDS
 
-    parser = _Parser(prog="fixbot", description=__doc__)
+    parser = _Parser(prog="fixbot", description=(
+        "Format-preserving fixes for GitHub Actions workflows, delivered as pull requests."))
     parser.add_argument("--version", action="version", version=f"fixbot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
