@@ -68,6 +68,17 @@ class Forge:
     token_ttl: int = 3600
     rates: RateBook = field(default_factory=RateBook)
 
+    def can_see(self, principal: Principal | None, repo: BareRepo) -> bool:
+        """Users see everything; an installation sees its account's (selected) repositories."""
+        if principal is None:
+            return not repo.flag("private")
+        if principal.kind != "installation":
+            return True
+        inst = self.store.installation(principal.installation_id or 0)
+        if inst is None or inst["account"].lower() != repo.owner.lower():
+            return False
+        return inst["repos"] is None or repo.name.lower() in {r.lower() for r in inst["repos"]}
+
     def owner_type(self, login: str) -> str:
         row = self.store.known_account(login)
         return str(row["type"]) if row else "Organization"
@@ -159,15 +170,7 @@ class ApiRequest:
         return repo
 
     def can_see(self, repo: BareRepo) -> bool:
-        p = self.principal
-        if p is None:
-            return not repo.flag("private")
-        if p.kind != "installation":
-            return True
-        inst = self.forge.store.installation(p.installation_id or 0)
-        if inst is None or inst["account"].lower() != repo.owner.lower():
-            return False
-        return inst["repos"] is None or repo.name.lower() in {r.lower() for r in inst["repos"]}
+        return self.forge.can_see(self.principal, repo)
 
 
 Handler = Callable[[ApiRequest], ApiResponse]

@@ -169,7 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
         return f"http://{host}"
 
     # -- git -----------------------------------------------------------------------------------
-    def _git(self, path: str, query: str, body: IO[bytes], length: int) -> tuple[int, int]:
+    def _git(self, path: str, query: str, body: IO[bytes], length: int) -> None:
         m = GIT_PATH_RE.match(path)
         assert m is not None
         challenge = {"WWW-Authenticate": 'Basic realm="GitHub"',
@@ -180,12 +180,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError:
             principal = None
         if principal is None or principal.kind == "app":
-            return 401, self._send(401, challenge, b"Invalid username or token.\n")
+            self._send(401, challenge, b"Invalid username or token.\n")
+            return
         self._login = principal.login
         repo = find_repo(forge.root, m["owner"], m["name"])
-        probe = ApiRequest("GET", path, {}, None, self._base(), path, principal, forge)
-        if repo is None or not probe.can_see(repo):
-            return 404, self._send(404, {"Content-Type": "text/plain"}, b"Repository not found.\n")
+        if repo is None or not forge.can_see(principal, repo):
+            self._send(404, {"Content-Type": "text/plain"}, b"Repository not found.\n")
+            return
         reply = run_http_backend(
             forge.root, body, length, method=self.command,
             path_info=f"/{repo.owner}/{repo.name}.git{m['rest']}", query=query,
@@ -196,12 +197,12 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if reply.stderr and not self.server.quiet:
                 sys.stderr.write(reply.stderr)
-            return reply.status, self._send(reply.status, reply.headers, reply.body, reply.length)
+            self._send(reply.status, reply.headers, reply.body, reply.length)
         finally:
             reply.body.close()
 
     # -- REST ----------------------------------------------------------------------------------
-    def _api(self, path: str, query: str, body: IO[bytes], length: int) -> tuple[int, int]:
+    def _api(self, path: str, query: str, body: IO[bytes], length: int) -> None:
         forge = self.server.forge
         headers: dict[str, str] = {}
         try:
@@ -224,10 +225,9 @@ class _Handler(BaseHTTPRequestHandler):
                              f"{self._base()}{API_PREFIX}{path}?{query}", principal, forge,
                              params)
             response: ApiResponse = route.handler(req)
-            return response.status, self._json(response.status, response.body,
-                                               {**headers, **response.headers})
+            self._json(response.status, response.body, {**headers, **response.headers})
         except ApiError as e:
-            return e.status, self._json(e.status, e.body(), {**headers, **e.headers})
+            self._json(e.status, e.body(), {**headers, **e.headers})
 
     @staticmethod
     def _check_auth(required: str, principal: Principal | None) -> None:

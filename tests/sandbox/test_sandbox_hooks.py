@@ -140,3 +140,18 @@ def test_cli_serve_runs_until_interrupted(tmp_path: Path) -> None:
     assert log.read_text() == "GET /api/v3/user 200\n"
     assert "sekrit" not in out + err
     assert (tmp_path / "root" / "forge.sqlite3").is_file()
+
+
+def test_primary_limit_is_enforced_per_login(sandbox: Sandbox) -> None:
+    from sandbox_helpers import HUMAN_TOKEN
+
+    sandbox.create_repo("acme", "widgets", {"README.md": "hi\n"})
+    sandbox.server.forge.rates.limit = 2
+    gh = make_client(sandbox)
+    gh.get_repo("acme/widgets")
+    assert gh.rate_limiting == (1, 2)
+    gh.get_repo("acme/widgets")
+    with pytest.raises(RateLimitExceededException) as err:
+        gh.get_repo("acme/widgets")
+    assert err.value.status == 403 and err.value.headers["x-ratelimit-remaining"] == "0"
+    assert make_client(sandbox, HUMAN_TOKEN).get_repo("acme/widgets").name == "widgets"
