@@ -174,7 +174,7 @@ def _resolve(entry: Entry, key: str, ref: str, inputs: Mapping[str, str], commen
             continue
         if en.need not in out:
             out.append(en.need)
-    return ActionInfo(uses=key, needs=tuple(out), token_inputs=entry.token_inputs)
+    return ActionInfo(uses=key, needs=tuple(out), token_inputs=entry.token_inputs, job_token=job_token)
 
 
 def _norm_inputs(inputs: Mapping[str, object]) -> dict[str, str]:

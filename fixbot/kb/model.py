@@ -52,6 +52,9 @@ class ActionInfo:
     uses: str  # the KB key that matched, e.g. "actions/checkout"
     needs: tuple[Need, ...]
     token_inputs: tuple[str, ...]
+    # Whether the step runs with the job token; False when a token input carries another
+    # credential. For actions/github-script, apply analyze_github_script's needs only if True.
+    job_token: bool = True
 
 
 @dataclass(frozen=True)

@@ -281,3 +281,10 @@ def test_empty_token_input_means_the_default() -> None:
     assert _scopes(lookup_action("uraimo/run-on-arch-action@v3", {"githubToken": "${{ github.token }}"})) == [
         {"packages": "write"}
     ]
+
+
+def test_github_script_token_in_use() -> None:
+    info = lookup_action("actions/github-script@v7", {"script": "x"})
+    assert info is not None and info.needs == () and info.job_token and info.token_inputs == ("github-token",)
+    info = lookup_action("actions/github-script@v7", {"github-token": "${{ secrets.BOT }}", "script": "x"})
+    assert info is not None and not info.job_token
