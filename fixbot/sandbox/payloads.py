@@ -170,7 +170,7 @@ def comment(req: ApiRequest, repo: BareRepo, number: int, row: dict[str, Any]) -
         "url": f"{req.api}/repos/{full}/issues/comments/{row['id']}",
         "html_url": f"{req.base}/{full}/pull/{number}#issuecomment-{row['id']}",
         "issue_url": f"{req.api}/repos/{full}/issues/{number}", "body": row["body"],
-        "user": user(req, row["user_login"]), "created_at": row["created_at"],
+        "user": user(req, row["user_login"], "User"), "created_at": row["created_at"],
         "updated_at": row["updated_at"], "author_association": "MEMBER",
     }
 

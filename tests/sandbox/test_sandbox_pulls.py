@@ -116,6 +116,7 @@ def test_merge_hook_fast_forward_and_merge_commit(widgets: Sandbox, gh: Github) 
     assert widgets.merge_pull("acme", "widgets", 1) == head  # fast-forward
     merged = repo.get_pull(1)
     assert merged.merged is True and merged.state == "closed" and merged.merge_commit_sha == head
+    assert (merged.merged_by.login, merged.merged_by.type) == ("octocat", "User")
     assert repo.get_branch("main").commit.sha == head
     assert [c.sha for c in merged.get_commits()] == [head]
 
