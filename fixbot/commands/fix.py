@@ -88,14 +88,17 @@ def run(args: argparse.Namespace) -> int:
     from transforms import select
 
     transforms = select(args.only, args.skip)
-    if args.format == "sarif":
-        from fixbot.errors import UsageError
-        raise UsageError("--format sarif is not available yet")
     write = not (args.check or args.diff)
     results = fix_paths(args.paths, transforms, write,
                         progress=sys.stderr.isatty() and args.format == "text")
     if args.format == "json":
         sys.stdout.write(report.fix_json(results) + "\n")
+    elif args.format == "sarif":
+        from fixbot import sarif
+        from transforms import REGISTRY
+
+        info = {tid: (m.SUMMARY, m.DOCS) for tid, m in REGISTRY.items()}
+        sys.stdout.write(sarif.render(results, info) + "\n")
     else:
         if args.diff:
             for r in results:
