@@ -143,8 +143,13 @@ def _change_section(n: int, c: Change, diff: str | None) -> list[str]:
 
 
 def checklist(results: Sequence[FileResult]) -> list[str]:
+    """Each change's to-do items (once), then a reminder to run every changed workflow whose
+    to-do items do not already ask for that run."""
     items = list(dict.fromkeys(t for r in changed(results) for c in r.changes for t in c.todo))
-    names = ", ".join(f"`{r.path}`" for r in changed(results))
+    uncovered = [r.path for r in changed(results) if not any(r.path in t for t in items)]
+    if not uncovered:
+        return items
+    names = ", ".join(f"`{p}`" for p in uncovered)
     return items + [f"{VALIDATE_ITEM} Changed: {names}."]
 
 

@@ -1,0 +1,83 @@
+"""``fixbot demo``: a sandbox forge on a free port, a few example repositories, fixbot on each.
+
+Works offline: the forge is the loopback sandbox in a temporary directory, seeded from the
+example workflows packaged under ``fixbot/examples/<name>/``. Prints the pull requests opened
+and one full body, then reruns once to show that nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from fixbot.cli import EXIT_FAILED, EXIT_OK
+
+OWNER = "demo-org"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("demo", help="open pull requests on a local sandbox forge (offline)")
+    p.set_defaults(func=run)
+
+
+def example_files() -> dict[str, dict[str, str]]:
+    """{repository name: {path: text}} for every packaged example."""
+    root = resources.files("fixbot") / "examples"
+    repos: dict[str, dict[str, str]] = {}
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.is_dir() and not entry.name.startswith(("_", ".")):
+            files: dict[str, str] = {}
+            _collect(entry, "", files)
+            if files:
+                files.setdefault("README.md", f"# {entry.name}\n\nAn example for fixbot demo.\n")
+                repos[entry.name] = files
+    return repos
+
+
+def _collect(node: Traversable, prefix: str, out: dict[str, str]) -> None:
+    for child in node.iterdir():
+        rel = f"{prefix}{child.name}"
+        if child.is_dir():
+            _collect(child, rel + "/", out)
+        elif child.is_file() and child.name != "__init__.py":
+            out[rel] = child.read_text(encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    from fixbot.commands.run import Outcome, run_repo
+    from fixbot.forge import Forge, TokenCredentials
+    from fixbot.sandbox import Sandbox
+    from transforms import select
+
+    transforms = select(None, None)
+    out = sys.stdout
+    with Sandbox() as sb:
+        token = sb.add_token("fixbot-demo")
+        examples = example_files()
+        for name, files in examples.items():
+            sb.create_repo(OWNER, name, files)
+        print(f"sandbox forge at {sb.api_url} with {len(examples)} repositories "
+              f"under {OWNER}/", file=out)
+        forge = Forge(sb.api_url, TokenCredentials(token))
+        outcomes: list[Outcome] = [run_repo(forge, f"{OWNER}/{name}", transforms)
+                                   for name in examples]
+        print("", file=out)
+        for o in outcomes:
+            pr = f"#{o.pr.number} {o.pr.url}" if o.pr else "-"
+            line = f"{o.repo:<24} {o.status:<11} {pr}"
+            if o.status == "pr-opened" and o.title:
+                line += f"\n{'':<36}{o.title}"
+            elif o.reason:
+                line += f"  ({o.reason})"
+            print(line, file=out)
+        shown = next((o for o in outcomes if o.status == "pr-opened" and o.body), None)
+        if shown is not None and shown.pr is not None:
+            print(f"\n--- body of {shown.repo}#{shown.pr.number} ---\n", file=out)
+            print(shown.body, file=out)
+        again = [run_repo(forge, o.repo, transforms).status for o in outcomes]
+        print(f"rerun: {', '.join(f'{o.repo} {s}' for o, s in zip(outcomes, again))}", file=out)
+    failed = any(o.status == "error" for o in outcomes)
+    return EXIT_FAILED if failed else EXIT_OK
