@@ -76,12 +76,14 @@ def merge_scopes(*maps: Mapping[str, Access]) -> dict[str, Access]:
 
 
 def is_job_token(value: str | None) -> bool:
-    """True when a token input's value denotes the job's own ``GITHUB_TOKEN``.
+    """True when a token value denotes the job's own ``GITHUB_TOKEN``.
 
-    That is ``github.token`` or ``secrets.GITHUB_TOKEN`` (any case, inside ``${{ }}``). Absent or
-    empty values are not decided here: the action's default applies to them.
+    That is a value mentioning ``github.token`` or ``secrets.GITHUB_TOKEN`` (any case, inside
+    ``${{ }}``); an empty value also counts, as actions commonly fall back to ``github.token``.
+    ``None`` (absent) is not decided here. ``lookup_action`` itself treats empty token inputs as
+    absent, so that the action's own default applies.
     """
     if value is None:
         return False
     low = value.strip().lower().replace(" ", "")
-    return "github.token" in low or "secrets.github_token" in low
+    return not low or "github.token" in low or "secrets.github_token" in low
