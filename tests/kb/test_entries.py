@@ -288,3 +288,13 @@ def test_github_script_token_in_use() -> None:
     assert info is not None and info.needs == () and info.job_token and info.token_inputs == ("github-token",)
     info = lookup_action("actions/github-script@v7", {"github-token": "${{ secrets.BOT }}", "script": "x"})
     assert info is not None and not info.job_token
+
+
+def test_is_job_token() -> None:
+    from fixbot.kb import is_job_token
+
+    assert is_job_token("${{ github.token }}") and is_job_token("${{ secrets.GITHUB_TOKEN }}")
+    assert is_job_token("${{ secrets.github_token || secrets.PAT }}")
+    assert is_job_token("")  # actions commonly fall back to github.token
+    assert not is_job_token("${{ secrets.MY_PAT }}") and not is_job_token("${{ steps.app.outputs.token }}")
+    assert not is_job_token(None)
