@@ -37,6 +37,12 @@ _SCRIPT_CALL = re.compile(
     r"((?:\./|\$GITHUB_WORKSPACE/|\$\{\{\s*github\.workspace\s*\}\}/)?"
     r"[\w.-]+(?:/[\w.-]+)*\.(?:sh|bash|py|js|mjs|rb|pl|ps1))\b")
 _RISKY_NAME = re.compile(r"push|publish|release|deploy|tag|commit|sync|bump|backport", re.I)
+_OIDC_TOOLS = re.compile(
+    r"(?<![\w./-])(?:uv\s+publish|npm\s+publish|pnpm\s+publish|yarn\s+npm\s+publish|"
+    r"twine\s+upload|poetry\s+publish|hatch\s+publish|pdm\s+publish|flit\s+publish|"
+    r"maturin\s+(?:publish|upload)|cargo\s+publish|gem\s+push|cosign\s+(?:sign|attest)\w*|"
+    r"sigstore\s+sign|gh\s+attestation|aws\s+sts\s+assume-role-with-web-identity|"
+    r"az\s+login|gcloud\s+auth|vault\s+(?:login|write))\b")
 _SHELLS = {None, "bash", "sh", "pwsh", "powershell", "cmd"}
 # Programs that never read a token from their environment (shell syntax, coreutils, text tools).
 _INERT = frozenset("""
@@ -53,7 +59,7 @@ _INERT = frozenset("""
     where-object exit""".split())
 _WRAPPERS = frozenset({"sudo", "env", "time", "nohup", "timeout", "exec", "command", "builtin",
                        "nice", "xargs", "stdbuf"})
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[^]]*\])?\+?=")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class Found:
 class Analysis:
     found: list[Found] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    # needs that hold only if the job has the scope now (never added): OIDC is open to every
+    # program of a job that is granted id-token, so a publish command may be using it
+    maybe: list[Found] = field(default_factory=list)
 
     def add(self, where: str, need: Need) -> None:
         if need.scopes and Found(where, need) not in self.found:
@@ -76,6 +85,7 @@ class Analysis:
             self.add(f"{prefix}{f.where}", f.need)
         for u in other.unknown:
             self.unknown.append(f"{prefix}{u}")
+        self.maybe += [Found(f"{prefix}{f.where}", f.need) for f in other.maybe]
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,12 @@ def _run(script: str, shell: Any, env: Map[str, str], persisted: bool, where: st
     if _OIDC.search(script):
         out.add(where, Need({"id-token": "write"}, "requests an OIDC token from the runner",
                             OIDC_DOC, via_token=False))
+    m = _OIDC_TOOLS.search(script)
+    if m:
+        out.maybe.append(Found(where, Need(
+            {"id-token": "write"}, f"`{' '.join(m.group(0).split())}` can publish or sign with "
+            "an OIDC token (trusted publishing, keyless signing) when the job is granted one",
+            OIDC_DOC, via_token=False)))
     in_env = token_vars(env)
     inline = mentions_job_token(script)
     if not in_env and not inline and not persisted:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fixbot import yamledit
-from fixbot.kb import merge_scopes
+from fixbot.kb import Need, merge_scopes
 from fixbot.types import Change, Edit, Finding, Note
 from fixbot.workflow import RepoContext, Workflow
 from fixbot.yamlmodel import Mapping
@@ -35,7 +35,7 @@ from transforms._perm_scopes import (
     parse_grant,
     shared_reads,
 )
-from transforms._perm_steps import Analysis
+from transforms._perm_steps import OIDC_DOC, Analysis, Found
 
 ID = "permissions"
 SUMMARY = "add a read-only permissions: default and the exact job-level scopes each job needs"
@@ -66,6 +66,9 @@ def _plan(wf: Workflow, ctx: RepoContext, top_present: bool, top: Grant | None) 
         own = job.key_node("permissions") is not None
         cap = parse_grant(job.get("permissions")) if own else top if top_present else None
         a = analyze_job(wf.doc, jid, ctx)
+        grant_node = job.get("permissions") if own else wf.root.get("permissions") if (
+            top_present and wf.root is not None) else None
+        _keep_oidc(a, cap, isinstance(grant_node, Mapping))
         needs: Grant = dict(merge_scopes(*(f.need.scopes for f in a.found)))
         if a.unknown:
             status = "unknown"
@@ -85,6 +88,22 @@ def _plan(wf: Workflow, ctx: RepoContext, top_present: bool, top: Grant | None) 
         plans.append(JobPlan(jid, job, (key.line if key else job.line) + 1, own, cap, a, needs,
                              desired(needs, cap), status, job.get("uses") is not None))
     return plans
+
+
+def _keep_oidc(a: Analysis, cap: Grant | None, listed: bool) -> None:
+    """Keep a granted ``id-token: write`` that may be in use: every program of the job can ask
+    for an OIDC token, so only a listed grant's or a publish command's use is assumed."""
+    if cap is None or cap.get("id-token") != "write":
+        return
+    if any("id-token" in f.need.scopes for f in a.found):
+        return
+    if a.maybe:
+        a.found += [f for f in a.maybe if f not in a.found]
+    elif listed:
+        a.found.append(Found("the job's `permissions:`", Need(
+            {"id-token": "write"}, "`id-token: write` is granted explicitly, and any program in "
+            "the job can request an OIDC token with it, so its use cannot be ruled out", OIDC_DOC,
+            via_token=False)))
 
 
 def _default_for(wants: list[Grant], old: Grant | None) -> Grant:
