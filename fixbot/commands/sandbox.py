@@ -16,17 +16,17 @@ def register(sub: Any) -> None:
     actions = p.add_subparsers(dest="sandbox_command", metavar="ACTION")
     actions.required = True
     serve = actions.add_parser("serve", help="serve git smart HTTP and REST /api/v3 until Ctrl-C")
-    serve.add_argument("--root", required=True, type=Path,
+    serve.add_argument("--root", required=True, type=Path, metavar="DIR",
                        help="directory of bare repositories ROOT/<owner>/<name>.git (created if "
                             "absent); state in ROOT/forge.sqlite3")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=0, help="port (default: a free port)")
+    serve.add_argument("--port", type=int, default=0, metavar="N", help="port (default: a free port)")
     serve.add_argument("--token", action="append", default=[], metavar="T",
                        help=f"accept token T (login {DEFAULT_LOGIN!r}); LOGIN:T for another "
                             "login; repeatable")
     serve.add_argument("--access-log", type=Path, metavar="FILE",
                        help="append one line per request: METHOD PATH STATUS (no query string)")
-    serve.add_argument("--app-id", type=int, help="GitHub App id accepted in JWTs")
+    serve.add_argument("--app-id", type=int, metavar="ID", help="GitHub App id accepted in JWTs")
     serve.add_argument("--app-public-key", type=Path, metavar="FILE",
                        help="PEM public key that verifies the App's RS256 JWTs")
     serve.add_argument("--install", action="append", default=[], metavar="ACCOUNT[=ID]",

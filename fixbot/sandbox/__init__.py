@@ -52,8 +52,14 @@ class Sandbox:
             open(access_log, "a", encoding="utf-8") if access_log else None  # noqa: SIM115
         )
         app = AppConfig(app_id, app_public_key) if app_id and app_public_key else None
-        self.server = SandboxServer(self.root, host, port, app=app, access_log=self._log_file,
-                                    token_ttl=token_ttl, quiet=quiet)
+        try:
+            self.server = SandboxServer(self.root, host, port, app=app,
+                                        access_log=self._log_file, token_ttl=token_ttl,
+                                        quiet=quiet)
+        except BaseException:
+            if self._log_file is not None:
+                self._log_file.close()
+            raise
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------

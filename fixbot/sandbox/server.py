@@ -41,13 +41,13 @@ class SandboxServer(ThreadingHTTPServer):
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0,
                  app: AppConfig | None = None, access_log: IO[str] | None = None,
                  token_ttl: int = 3600, quiet: bool = True) -> None:
+        super().__init__((host, port), _Handler)  # bind first: a busy port leaves nothing behind
         root.mkdir(parents=True, exist_ok=True)
         self.forge = Forge(root=root, store=Store(root / "forge.sqlite3"), app=app,
                            token_ttl=token_ttl)
         self.faults = FaultBook()
         self.log = AccessLog(file=access_log)
         self.quiet = quiet
-        super().__init__((host, port), _Handler)
 
     def server_close(self) -> None:
         super().server_close()
