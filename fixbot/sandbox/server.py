@@ -51,7 +51,8 @@ class SandboxServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         super().server_close()
-        self.forge.store.close()
+        if hasattr(self, "forge"):  # absent when binding failed
+            self.forge.store.close()
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> tuple[IO[bytes], int, int]:

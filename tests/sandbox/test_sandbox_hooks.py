@@ -155,3 +155,19 @@ def test_primary_limit_is_enforced_per_login(sandbox: Sandbox) -> None:
         gh.get_repo("acme/widgets")
     assert err.value.status == 403 and err.value.headers["x-ratelimit-remaining"] == "0"
     assert make_client(sandbox, HUMAN_TOKEN).get_repo("acme/widgets").name == "widgets"
+
+
+def test_cli_busy_port_is_a_usage_error_and_leaves_no_state(tmp_path: Path) -> None:
+    import socket
+
+    from fixbot.errors import UsageError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = _cli_parser().parse_args(["sandbox", "serve", "--root", str(tmp_path / "r"),
+                                         "--port", str(port)])
+        with pytest.raises(UsageError, match=f"cannot serve on 127.0.0.1:{port}"):
+            args.func(args)
+    assert not (tmp_path / "r").exists()
