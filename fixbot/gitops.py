@@ -97,7 +97,7 @@ class Checkout:
         try:
             data = self.repo.git.execute(["git", "cat-file", "blob", parts[2]],
                                          stdout_as_string=False, strip_newline_in_stdout=False)
-            return files.decode(bytes(data))  # type: ignore[arg-type]
+            return files.decode(bytes(data))
         except (git.GitCommandError, InputError):
             return None
 

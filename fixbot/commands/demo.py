@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if shown is not None and shown.pr is not None:
             print(f"\n--- body of {shown.repo}#{shown.pr.number} ---\n", file=out)
             print(shown.body, file=out)
-        again = [run_repo(forge, o.repo, transforms).status for o in outcomes]
-        print(f"rerun: {', '.join(f'{o.repo} {s}' for o, s in zip(outcomes, again))}", file=out)
+        again = [f"{o.repo} {run_repo(forge, o.repo, transforms).status}" for o in outcomes]
+        print(f"rerun: {', '.join(again)}", file=out)
     failed = any(o.status == "error" for o in outcomes)
     return EXIT_FAILED if failed else EXIT_OK

@@ -173,8 +173,8 @@ class Forge:
     def edit_pull(self, full: str, number: int, *, title: str | None = None,
                   body: str | None = None, state: str | None = None) -> None:
         pr = self._pull(full, number)
-        fields = {k: v for k, v in (("title", title), ("body", body), ("state", state))
-                  if v is not None}
+        fields: dict[str, Any] = {k: v for k, v in (("title", title), ("body", body),
+                                                    ("state", state)) if v is not None}
         self.policy.call(f"{full}: update pull request #{number}", lambda: pr.edit(**fields))
 
     def comment(self, full: str, number: int, text: str) -> None:

@@ -68,7 +68,7 @@ class Policy:
                 raise RateLimited(f"rate limited after {attempt} attempts") from e
             return wait
         if status is not None and 500 <= status <= 599 and attempt < self.attempts:
-            return self.backoff * 2 ** (attempt - 1)
+            return float(self.backoff * 2 ** (attempt - 1))
         return None
 
 
