@@ -34,10 +34,10 @@ def test_corpus_scripts_analyse_cleanly() -> None:
                     runs += 1
                     found.append(analyze_shell(step["run"]))
                 uses, with_ = step.get("uses"), step.get("with")
-                if isinstance(uses, str) and "github-script" in uses and isinstance(with_, dict):
-                    if isinstance(with_.get("script"), str):
-                        scripts += 1
-                        found.append(analyze_github_script(with_["script"]))
+                script = with_.get("script") if isinstance(with_, dict) else None
+                if isinstance(uses, str) and "github-script" in uses and isinstance(script, str):
+                    scripts += 1
+                    found.append(analyze_github_script(script))
                 for analysis in found:
                     unknown.update(analysis.unknown)
                     for need in analysis.needs:
