@@ -20,11 +20,12 @@ from fixbot import yamledit
 from fixbot.kb import Need, merge_scopes
 from fixbot.types import Change, Edit, Finding, Note
 from fixbot.workflow import RepoContext, Workflow
-from fixbot.yamlmodel import Mapping
+from fixbot.yamlmodel import Mapping, Scalar
 from transforms import _perm_text as txt
 from transforms._perm_jobs import analyze_job
 from transforms._perm_scopes import (
     FLOOR,
+    READ_ALL,
     Grant,
     capped,
     describe,
@@ -78,7 +79,7 @@ def _plan(wf: Workflow, ctx: RepoContext, top_present: bool, top: Grant | None) 
             status = "default"
         elif missing(cap, needs):
             status = "under"
-        elif excess_writes(cap, needs):
+        elif excess_writes(cap, needs) or (cap == READ_ALL and desired(needs, cap) != cap):
             status = "broad"
         else:
             status = "ok"
@@ -117,6 +118,38 @@ def _default_for(wants: list[Grant], old: Grant | None) -> Grant:
     return dict(shared) if any(w == shared for w in wants) else floor
 
 
+def _decide(plans: list[JobPlan], top_present: bool, top: Grant | None, callee: bool
+            ) -> tuple[Grant | None, list[JobPlan], list[JobPlan]]:
+    """The new workflow-level default (or None), the jobs that get their exact block, and the
+    jobs of unknown needs that get a copy of the workflow-level block (keeping it exactly)."""
+    governed = [p for p in plans if not p.own]
+    blocked = [p for p in governed if p.status in PINNED]
+    known = [p for p in governed if p not in blocked]
+    jobs = [p for p in plans if p.own and p.status == "broad"]
+    if not top_present:
+        if callee:
+            return None, jobs, []
+        if governed and not blocked:
+            new_top = _default_for([p.want for p in governed], None)
+            return new_top, jobs + [p for p in governed if p.want != new_top], []
+        return None, jobs + [p for p in governed if p.status == "default"], []
+    if top is None:
+        return None, jobs, []
+    if blocked:
+        # Jobs of unknown needs keep exactly what they have: when the workflow level grants
+        # writes some other job does not use, it moves onto them and the rest is narrowed.
+        movable = all(p.status != "aliased" for p in blocked) and any(
+            excess_writes(top, p.needs) for p in known)
+        if not movable:
+            return None, jobs + [p for p in governed if p.status == "broad"], []
+        new_top = _default_for([p.want for p in known], top)
+        return new_top, jobs + [p for p in known if p.want != new_top], blocked
+    if any(p.status == "broad" for p in governed) or (not governed and excess_writes(top, {})):
+        new_top = _default_for([p.want for p in governed], top)
+        return new_top, jobs + [p for p in governed if p.want != new_top], []
+    return None, jobs, []
+
+
 def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
     root = wf.root
     if root is None or not isinstance(root.get("jobs"), Mapping) or root.shared:
@@ -130,26 +163,16 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
     callee = "workflow_call" in triggers
     governed = [p for p in plans if not p.own]
     blocked = [p for p in governed if p.status in PINNED]
-    new_top: Grant | None = None
-    job_blocks: list[JobPlan] = [p for p in plans if p.own and p.status == "broad"]
-    if not top_present:
-        if not callee and governed and not blocked:
-            new_top = _default_for([p.want for p in governed], None)
-            job_blocks += [p for p in governed if p.want != new_top]
-        elif not callee:
-            job_blocks += [p for p in governed if p.status == "default"]
-    elif top is not None:
-        broad = any(p.status == "broad" for p in governed)
-        if blocked:
-            job_blocks += [p for p in governed if p.status == "broad"]
-        elif broad or (not governed and excess_writes(top, {})):
-            new_top = _default_for([p.want for p in governed], top)
-            job_blocks += [p for p in governed if p.want != new_top]
+    new_top, job_blocks, moved = _decide(plans, top_present, top, callee)
     found: list[Finding] = []
     if new_top is not None:
-        found.append(_top_change(wf, root, new_top, top, governed, triggers))
-    for p in sorted(job_blocks, key=lambda p: p.line):
-        found.append(_job_change(wf, p, triggers, blocked))
+        found.append(_top_change(wf, root, new_top, top,
+                                 [p for p in governed if p not in moved], triggers))
+    for p in sorted(job_blocks + moved, key=lambda p: p.line):
+        if p in moved:
+            found.append(_moved_change(wf, p, root))
+        else:
+            found.append(_job_change(wf, p, triggers, [] if moved else blocked))
     if found and isinstance(found[0], Change):
         first = found[0]
         found[0] = Change(first.transform, first.location, first.line, first.summary,
@@ -193,6 +216,21 @@ def _job_change(wf: Workflow, p: JobPlan, triggers: set[str], blocked: list[JobP
         why += (f" It gets a job-level block rather than a workflow-level default because "
                 f"{names} must keep the repository default (see the notes).")
     return Change(ID, f"jobs.{p.id}", p.line, summary, why, (edit,), docs=DOCS)
+
+
+def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
+    node = root.get("permissions")
+    value = node.value if isinstance(node, Scalar) else ordered(p.cap or {})
+    before = () if p.caller else ("steps",)
+    edit = yamledit.set_key(wf.doc, p.node, "permissions", value, wf.style, before=before)
+    grant = describe(p.cap or {})
+    return Change(
+        ID, f"jobs.{p.id}", p.line,
+        f"keep job `{p.id}` at the workflow-level permissions ({grant}) as its own block",
+        f"What job `{p.id}` does with the token is unknown (see the notes), so it keeps exactly "
+        f"what it had: the workflow-level `permissions: {grant}` is copied onto it, so that the "
+        "workflow level can become read-only for the jobs whose needs are known.",
+        (edit,), docs=DOCS)
 
 
 def _notes(plans: list[JobPlan], blocked: list[JobPlan], callee: bool,
