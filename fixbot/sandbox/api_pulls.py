@@ -28,6 +28,26 @@ def _repo_and_id(req: ApiRequest) -> tuple[BareRepo, int]:
     return repo, int(req.forge.store.repo_row(repo.full_name)["id"])
 
 
+def reconcile(req: ApiRequest, repo: BareRepo, row: dict[str, Any]) -> dict[str, Any]:
+    """Apply what GitHub does on pushes to an open pull request's branches, lazily: a head
+    branch that was deleted closes it; head commits that reached the base mark it merged."""
+    if row["state"] != "open":
+        return row
+    head = repo.branch_sha(row["head_ref"])
+    base = repo.branch_sha(row["base_ref"])
+    stamp = now_iso()
+    if head is None:
+        changes: dict[str, Any] = {"state": "closed", "closed_at": stamp,
+                                   "base_sha": base or row["base_sha"]}
+    elif base is not None and head != row["base_sha"] and repo.is_ancestor(head, base):
+        changes = {"state": "closed", "closed_at": stamp, "merged_at": stamp,
+                   "merge_commit_sha": head, "head_sha": head}  # the pusher is unknown
+    else:
+        return row
+    req.forge.store.update_issue(int(row["id"]), **changes)
+    return {**row, **changes, "updated_at": stamp}
+
+
 def _pull_row(req: ApiRequest) -> tuple[BareRepo, dict[str, Any]]:
     repo, repo_id = _repo_and_id(req)
     try:
@@ -37,13 +57,13 @@ def _pull_row(req: ApiRequest) -> tuple[BareRepo, dict[str, Any]]:
     row = req.forge.store.issue(repo_id, number)
     if row is None or not row["is_pull"]:
         raise not_found()
-    return repo, row
+    return repo, reconcile(req, repo, row)
 
 
 @route("GET", "/repos/{owner}/{repo}/pulls")
 def list_pulls(req: ApiRequest) -> ApiResponse:
     repo, repo_id = _repo_and_id(req)
-    rows = req.forge.store.pulls(repo_id)
+    rows = [reconcile(req, repo, r) for r in req.forge.store.pulls(repo_id)]
     state = req.query.get("state", "open")
     if state != "all":
         rows = [r for r in rows if r["state"] == state]
@@ -90,7 +110,7 @@ def create_pull(req: ApiRequest) -> ApiResponse:
     head_sha = repo.branch_sha(head_ref) if head_owner.lower() == repo.owner.lower() else None
     if head_sha is None:
         raise invalid("head")
-    for row in req.forge.store.pulls(repo_id):
+    for row in (reconcile(req, repo, r) for r in req.forge.store.pulls(repo_id)):
         if (row["state"] == "open" and row["head_ref"] == head_ref and row["base_ref"] == base
                 and row["head_owner"].lower() == head_owner.lower()):
             raise custom(f"A pull request already exists for {repo.owner}:{head_ref}.")

@@ -179,3 +179,25 @@ def test_repository_labels(widgets: Sandbox, gh: Github) -> None:
     assert [label.name for label in repo.get_labels()] == ["fixbot"]
     with pytest.raises(UnknownObjectException):
         repo.get_label("nope")
+
+
+def test_branch_pushes_close_or_merge_like_github(widgets: Sandbox, gh: Github) -> None:
+    repo = gh.get_repo("acme/widgets")
+    first = repo.create_pull(base="main", head=BRANCH, title="t", body="b")
+    head = first.head.sha
+    widgets.push_files("acme", "widgets", "other", {"o.txt": "o\n"}, "other", "alice")
+    second = repo.create_pull(base="main", head="other", title="o", body="")
+
+    # someone pushes the fixbot commits straight onto main: GitHub marks the PR merged
+    bare = widgets.repo("acme", "widgets")
+    bare.update_ref("refs/heads/main", head)
+    landed = repo.get_pull(first.number)
+    assert (landed.state, landed.merged, landed.merge_commit_sha) == ("closed", True, head)
+    assert [c.sha for c in landed.get_commits()] == [head]
+
+    # the head branch is deleted: GitHub closes the PR without merging it
+    other_head = second.head.sha
+    bare.delete_ref("refs/heads/other")
+    assert [p.number for p in repo.get_pulls(state="open")] == []
+    gone = repo.get_pull(second.number)
+    assert (gone.state, gone.merged, gone.head.sha) == ("closed", False, other_head)
