@@ -168,3 +168,22 @@ def test_validation_error_body(sandbox: Sandbox, gh: Github) -> None:
     assert err.value.data["message"] == "Validation Failed"
     assert err.value.data["errors"] == [{"resource": "PullRequest", "field": "head",
                                          "code": "invalid"}]
+
+
+def test_any_bare_repository_dropped_under_root_is_served(sandbox: Sandbox, gh: Github, git,
+                                                          tmp_path) -> None:
+    src = tmp_path / "src"
+    git("init", "-q", "-b", "develop", str(src))
+    (src / "README.md").write_text("dropped\n")
+    git("add", "README.md", cwd=src)
+    git("commit", "-q", "-m", "first", cwd=src)
+    bare = sandbox.root / "acme" / "dropped.git"
+    git("clone", "-q", "--bare", str(src), str(bare))
+    git("--git-dir", str(bare), "config", "forge.archived", "true")
+    git("--git-dir", str(bare), "config", "forge.visibility", "internal")
+    repo = gh.get_repo("acme/dropped")
+    assert (repo.default_branch, repo.archived, repo.visibility, repo.private) == (
+        "develop", True, "internal", True)
+    assert repo.get_contents("README.md").decoded_content == b"dropped\n"
+    git("clone", "-q", sandbox.git_url("acme", "dropped"), str(tmp_path / "back"), token=BOT_TOKEN)
+    assert (tmp_path / "back" / "README.md").read_text() == "dropped\n"
