@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         outcome = run_local(args.repo, transforms, dry_run=args.dry_run)
     emit(outcome, args.format, show_body=args.dry_run or not is_forge_name(args.repo))
-    return EXIT_FAILED if outcome.status == "error" else EXIT_OK
+    failed = outcome.status == "error" or any(r.status == "error" for r in outcome.files)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def emit(o: Outcome, fmt: str, show_body: bool) -> None:

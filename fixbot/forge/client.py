@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from github import Auth, Github, GithubIntegration
+from jwt import PyJWTError
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
@@ -90,7 +91,15 @@ class Forge:
         try:
             installation = self.policy.call(what, lambda: app.get_repo_installation(owner, name))
             grant = self.policy.call(what, lambda: app.get_access_token(installation.id))
-        except ValueError as e:  # a key PyJWT cannot load
+        except ForgeError as e:
+            if status_of(e) == 404:
+                raise ForgeError(f"{what}: the App is not installed on {owner}/{name} (or the "
+                                 "repository does not exist)") from e
+            if status_of(e) == 401:
+                raise ForgeError(f"{what}: the forge rejected the App's JWT (401): check "
+                                 "FIXBOT_APP_ID and the private key") from e
+            raise
+        except (ValueError, PyJWTError) as e:  # a key PyJWT cannot load
             raise ForgeError(f"{what}: the App private key is not usable: {type(e).__name__}"
                              ) from e
         expires = grant.expires_at.timestamp() if grant.expires_at else time.time() + 3600

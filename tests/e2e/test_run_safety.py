@@ -213,3 +213,49 @@ def test_github_app_installation_token(sb: Sandbox, tmp_path: Path,
         "(2 changes in 1 file)"]
     assert git_lines(sb)  # git went through the same installation token
     assert EXAMPLES.is_dir()
+
+
+@pytest.mark.parametrize("install,key,message", [
+    (False, "good", "acme/webapp: GitHub App installation: the App is not installed on "
+                    "acme/webapp (or the repository does not exist)"),
+    (True, "bad", "acme/webapp: GitHub App installation: the App private key is not usable: "
+                  "InvalidKeyError"),
+])
+def test_github_app_errors(sb: Sandbox, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str], install: bool, key: str,
+                           message: str) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    sb.configure_app(4242, private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    if install:
+        sb.add_installation("acme", 77)
+    seed(sb, "webapp")
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    monkeypatch.delenv("FIXBOT_TOKEN")
+    monkeypatch.setenv("FIXBOT_APP_ID", "4242")
+    monkeypatch.setenv("FIXBOT_APP_PRIVATE_KEY", pem if key == "good" else "not a key")
+    assert cli("acme/webapp", *ONLY) == 3
+    assert capsys.readouterr().err == f"fixbot: {message}\n"
+
+
+def test_github_url_flag_wins_over_environment(sb: Sandbox, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    seed(sb, "docs-site")
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9/api/v3")  # nothing listens there
+    assert cli("acme/docs-site", *ONLY, "--github-url", sb.api_url) == 0
+    assert capsys.readouterr().out.startswith("acme/docs-site: no-changes\n")
+
+
+def test_file_errors_exit_3_but_the_rest_is_handled(sb: Sandbox,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    files = dict(example_files("webapp"))
+    files[".github/workflows/broken.yml"] = "jobs: [unclosed\n"
+    sb.create_repo("acme", "mixed", files)
+    assert cli("acme/mixed", *ONLY, "--format", "json") == 3
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "pr-opened"
+    assert [(f["path"], f["status"]) for f in out["files"]] == [
+        (".github/workflows/broken.yml", "error"), (".github/workflows/ci.yml", "changed")]
+    body = client(sb).get_repo("acme/mixed").get_pull(1).body
+    assert "- `.github/workflows/broken.yml`: not processed: " in body
