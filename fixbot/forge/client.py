@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from github import Auth, Github, GithubIntegration
-from jwt import PyJWTError
 from github.PullRequest import PullRequest
 from github.Repository import Repository
+from jwt import PyJWTError
 
 from fixbot.errors import ForgeError, UsageError
 from fixbot.forge.auth import AppCredentials, Credentials, TokenCredentials
