@@ -1,13 +1,18 @@
-"""What ``run:`` scripts and ``actions/github-script`` scripts do with the job token."""
+"""What ``run:`` scripts do with the job token: ``gh``, ``git`` and REST calls."""
 
 from __future__ import annotations
 
 import os
 import re
 
-from fixbot.kb.model import Need, ScriptAnalysis
+from fixbot.kb.collect import Collector, rest_call
+from fixbot.kb.github_script import analyze_github_script
+from fixbot.kb.http_calls import http_call
+from fixbot.kb.model import ScriptAnalysis
 from fixbot.kb.shell_lex import Lexed, lex
-from fixbot.kb.tables import normalize_api_path, octokit_need, rest_need, tables
+from fixbot.kb.tables import tables
+
+__all__ = ["analyze_github_script", "analyze_shell"]
 
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN")
@@ -40,23 +45,6 @@ _LEADING = frozenset(
 # wrapper -> number of arguments it takes before the command (options are skipped as well)
 _WRAPPERS = {"timeout": 1, "xargs": 0, "sudo": 0, "env": 0, "retry": 0, "nice": 0, "stdbuf": 0, "npx": 0}
 _XARGS_VALUE_OPTS = frozenset({"-I", "-i", "-n", "-P", "-L", "-d", "-E", "-s", "-a"})
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.needs: list[Need] = []
-        self.unknown: list[str] = []
-
-    def need(self, n: Need | None) -> None:
-        if n is not None and n.scopes and n not in self.needs:
-            self.needs.append(n)
-
-    def unknown_use(self, what: str) -> None:
-        if what not in self.unknown:
-            self.unknown.append(what)
-
-    def result(self) -> ScriptAnalysis:
-        return ScriptAnalysis(needs=tuple(self.needs), unknown=tuple(self.unknown))
 
 
 def _other_credential(lexed: Lexed, value: str) -> bool:
@@ -98,12 +86,12 @@ def _strip_prefix(lexed: Lexed, words: list[str], env: dict[str, str]) -> list[s
 
 def analyze_shell(script: str) -> ScriptAnalysis:
     """Needs of a ``run:`` body (bash or pwsh): ``gh``, ``git``, and REST calls with curl/wget."""
-    out = _Collector()
+    out = Collector()
     _analyze(script, out, {}, depth=0)
     return out.result()
 
 
-def _analyze(script: str, out: _Collector, env: dict[str, str], depth: int) -> None:
+def _analyze(script: str, out: Collector, env: dict[str, str], depth: int) -> None:
     lexed = lex(script)
     for raw in lexed.commands:
         if any("ACTIONS_ID_TOKEN_REQUEST_" in w for w in raw):
@@ -111,7 +99,7 @@ def _analyze(script: str, out: _Collector, env: dict[str, str], depth: int) -> N
         _command(lexed, raw, out, env, depth)
 
 
-def _command(lexed: Lexed, raw: list[str], out: _Collector, env: dict[str, str], depth: int) -> None:
+def _command(lexed: Lexed, raw: list[str], out: Collector, env: dict[str, str], depth: int) -> None:
     if raw and raw[0] == "export":
         for w in raw[1:]:
             if _ASSIGN.match(w):
@@ -144,7 +132,7 @@ def _command(lexed: Lexed, raw: list[str], out: _Collector, env: dict[str, str],
     elif prog == "git":
         _git(lexed, args, out)
     elif prog in ("curl", "wget", "invoke-restmethod", "invoke-webrequest", "irm", "iwr"):
-        _http(lexed, prog, args, out)
+        http_call(lexed, prog, args, out)
 
 
 # --- gh -------------------------------------------------------------------------------------
@@ -173,7 +161,7 @@ _GH_API_VALUE = frozenset(
 )
 
 
-def _gh(lexed: Lexed, args: list[str], out: _Collector) -> None:
+def _gh(lexed: Lexed, args: list[str], out: Collector) -> None:
     pos: list[str] = []
     i = 0
     while i < len(args) and len(pos) < 2:
@@ -203,7 +191,7 @@ def _gh(lexed: Lexed, args: list[str], out: _Collector) -> None:
     out.unknown_use("gh " + lexed.restore(" ".join(pos)))
 
 
-def _gh_api(lexed: Lexed, args: list[str], out: _Collector) -> None:
+def _gh_api(lexed: Lexed, args: list[str], out: Collector) -> None:
     method: str | None = None
     has_fields = False
     path: str | None = None
@@ -238,28 +226,7 @@ def _gh_api(lexed: Lexed, args: list[str], out: _Collector) -> None:
         return
     if method is None:
         method = "POST" if has_fields else "GET"
-    _rest(lexed, method, path, out, "gh api")
-
-
-def _rest(lexed: Lexed, method: str, url: str, out: _Collector, what: str) -> None:
-    full = _compact_exprs(lexed.restore(url))
-    shown = f"{what} {method} {full}"
-    if full.strip("/").lower() == "graphql" or full.lower().rstrip("/").endswith("/graphql"):
-        out.unknown_use(f"{what} graphql")
-        return
-    segs = normalize_api_path(full)
-    if segs is None:
-        out.unknown_use(shown)
-        return
-    need, known = rest_need(method, segs)
-    if not known:
-        out.unknown_use(shown)
-    else:
-        out.need(need)
-
-
-def _compact_exprs(text: str) -> str:
-    return re.sub(r"\$\{\{.*?\}\}", lambda m: m.group(0).replace(" ", ""), text, flags=re.DOTALL)
+    rest_call(lexed, method, path, out, "gh api")
 
 
 # --- git ------------------------------------------------------------------------------------
@@ -267,7 +234,7 @@ def _compact_exprs(text: str) -> str:
 _GIT_VALUE_OPTS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
 
 
-def _git(lexed: Lexed, args: list[str], out: _Collector) -> None:
+def _git(lexed: Lexed, args: list[str], out: Collector) -> None:
     i = 0
     while i < len(args) and args[i].startswith("-"):
         i += 2 if args[i] in _GIT_VALUE_OPTS else 1
@@ -299,164 +266,3 @@ def _foreign_credential(url: str) -> bool:
 def _same_repo(url: str) -> bool:
     low = url.lower().replace(" ", "")
     return "github.repository" in low or "github_repository" in low
-
-
-# --- curl / wget ----------------------------------------------------------------------------
-
-_API_HOST = re.compile(r"(api|uploads)\.github\.com|GITHUB_API_URL|github\.api_url|/api/v3/", re.IGNORECASE)
-_HTTP_VALUE = frozenset(
-    {
-        "-X",
-        "--request",
-        "-H",
-        "--header",
-        "-d",
-        "--data",
-        "--data-raw",
-        "--data-binary",
-        "--data-urlencode",
-        "-F",
-        "--form",
-        "-T",
-        "--upload-file",
-        "-o",
-        "--output",
-        "-u",
-        "--user",
-        "-A",
-        "--user-agent",
-        "-w",
-        "--write-out",
-        "--retry",
-        "-m",
-        "--max-time",
-        "--method",
-        "--post-data",
-        "--post-file",
-        "--body-data",
-        "-O",
-        "--output-document",
-        "-Method",
-        "-Uri",
-        "-Headers",
-        "-Body",
-        "-InFile",
-        "-OutFile",
-        "-ContentType",
-    }
-)
-
-
-def _http(lexed: Lexed, prog: str, args: list[str], out: _Collector) -> None:
-    method: str | None = None
-    url: str | None = None
-    auth: list[str] = []
-    body = False
-    i = 0
-    while i < len(args):
-        a = args[i]
-        flag, eq, val = a.partition("=")
-        if a.startswith("--") and eq:
-            a, value, step = flag, val, 1
-        elif a in _HTTP_VALUE:
-            value, step = (args[i + 1] if i + 1 < len(args) else ""), 2
-        elif len(a) > 2 and a[:2] in ("-X", "-H", "-d"):
-            a, value, step = a[:2], a[2:], 1
-        elif a.startswith("-") and not a.startswith("-Uri"):
-            i += 1
-            continue
-        else:
-            if url is None and _API_HOST.search(lexed.restore(a)):
-                url = lexed.restore(a)
-            i += 1
-            continue
-        if a in ("-X", "--request", "--method", "-Method"):
-            method = value.upper()
-        elif a in ("-H", "--header", "-Headers"):
-            if "authorization" in lexed.restore(value).lower():
-                auth.append(lexed.restore(value))
-        elif a in ("-u", "--user"):
-            auth.append(lexed.restore(value))
-        elif a in ("-T", "--upload-file", "-InFile"):
-            method = method or ("PUT" if a != "-InFile" else "POST")
-        elif a in (
-            "-d",
-            "--data",
-            "--data-raw",
-            "--data-binary",
-            "--data-urlencode",
-            "-F",
-            "--form",
-            "--post-data",
-            "--post-file",
-            "--body-data",
-            "-Body",
-        ):
-            body = True
-        elif a == "-Uri" and _API_HOST.search(lexed.restore(value)):
-            url = lexed.restore(value)
-        i += step
-    if url is None:
-        return
-    if prog in ("invoke-restmethod", "invoke-webrequest", "irm", "iwr") and not auth:
-        auth = ["?"]  # pwsh passes headers as hashtables we do not parse; assume authenticated
-    if not auth:
-        return  # anonymous request: the job token is not used
-    if all(_other_credential_text(h) for h in auth):
-        return
-    url = _compact_exprs(url)
-    m = re.search(r"(?:github\.com|GITHUB_API_URL\}?|github\.api_url\}\}|/api/v3)(/[^\s\"']*)", url)
-    path = m.group(1) if m else url
-    _rest(lexed, method or ("POST" if body else "GET"), path, out, prog)
-
-
-def _other_credential_text(text: str) -> bool:
-    low = text.lower().replace(" ", "")
-    if "${{" not in low:
-        return False
-    return "github.token" not in low and "secrets.github_token" not in low
-
-
-# --- actions/github-script ------------------------------------------------------------------
-
-_JS_COMMENT = re.compile(
-    r"//[^\n]*|/\*.*?\*/|(\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)", re.DOTALL
-)
-_OCTOKIT = re.compile(r"(?<![.\w$])github\s*\.\s*(?:rest\s*\.\s*)?([A-Za-z]+)\s*\.\s*([A-Za-z]+)\b")
-_REQUEST = re.compile(r"\bgithub\s*\.\s*(request|paginate)\s*\(\s*(['\"`])([A-Z]+)\s+([^'\"`]+)\2")
-_GRAPHQL = re.compile(r"\bgithub\s*\.\s*graphql\b")
-_NOT_NAMESPACES = frozenset({"paginate", "request", "graphql", "hook", "log", "auth", "rest"})
-
-
-def _strip_js_comments(src: str) -> str:
-    return _JS_COMMENT.sub(lambda m: m.group(1) or "", src)
-
-
-def analyze_github_script(script: str) -> ScriptAnalysis:
-    """Needs of an ``actions/github-script`` ``script:`` (octokit calls on ``github``)."""
-    out = _Collector()
-    src = _strip_js_comments(re.sub(r"\$\{\{.*?\}\}", "0", script, flags=re.DOTALL))
-    for m in _OCTOKIT.finditer(src):
-        ns, method = m.group(1), m.group(2)
-        if ns in _NOT_NAMESPACES:
-            continue
-        need, known = octokit_need(ns, method)
-        if known:
-            out.need(need)
-        else:
-            out.unknown_use(f"github.rest.{ns}.{method}")
-    for m in _REQUEST.finditer(src):
-        method, path = m.group(3), m.group(4).strip()
-        segs = normalize_api_path(path)
-        need, known = rest_need(method, segs) if segs else (None, False)
-        if known:
-            out.need(need)
-        else:
-            out.unknown_use(f"github.{m.group(1)} {method} {path}")
-    if re.search(r"\bcore\s*\.\s*getIDToken\s*\(", src):
-        out.need(tables().oidc)
-    if _GRAPHQL.search(src):
-        out.unknown_use("github.graphql")
-    if re.search(r"\bgithub\s*\.\s*request\s*\(\s*(?![\s'\"`])", src):
-        out.unknown_use("github.request")  # a computed route
-    return out.result()
