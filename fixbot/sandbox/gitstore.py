@@ -290,7 +290,7 @@ def list_repos(root: Path, owner: str | None = None) -> list[BareRepo]:
 
 def find_owner_dir(root: Path, owner: str) -> str | None:
     """The on-disk spelling of ``owner`` (GitHub logins are case-insensitive)."""
-    if not root.is_dir():
+    if not root.is_dir() or not owner or owner.startswith(".") or "/" in owner or "\\" in owner:
         return None
     if (root / owner).is_dir():
         return owner

@@ -187,3 +187,10 @@ def test_any_bare_repository_dropped_under_root_is_served(sandbox: Sandbox, gh: 
     assert repo.get_contents("README.md").decoded_content == b"dropped\n"
     git("clone", "-q", sandbox.git_url("acme", "dropped"), str(tmp_path / "back"), token=BOT_TOKEN)
     assert (tmp_path / "back" / "README.md").read_text() == "dropped\n"
+
+
+def test_owner_names_cannot_escape_the_root(sandbox: Sandbox) -> None:
+    sandbox.create_repo("acme", "widgets", {"README.md": "hi\n"})
+    for path in ("/orgs/../repos", "/orgs/.", "/users/../repos", "/repos/../acme"):
+        status, _headers, body = _raw(sandbox, path)
+        assert (status, body["message"]) == (404, "Not Found"), path
