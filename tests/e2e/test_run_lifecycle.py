@@ -222,3 +222,20 @@ def test_request_counts(sb: Sandbox, forge: Forge, capsys: pytest.CaptureFixture
     sb.clear_log()
     run_json(capsys, "acme/docs-site")
     assert rest_lines(sb) == ["GET /api/v3/repos/acme/docs-site"]
+
+
+def test_landed_but_a_person_has_commits_on_the_branch(sb: Sandbox,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    repo = seed(sb, "webapp")
+    run_json(capsys, repo)
+    bare = sb.repo("acme", "webapp")
+    fixed = bare.git("show", f"{BRANCH}:.github/workflows/ci.yml").decode()
+    human = sb.push_files("acme", "webapp", BRANCH, {"NOTES.md": "x\n"}, "notes", author="alice")
+    sb.push_files("acme", "webapp", "main", {".github/workflows/ci.yml": fixed}, "by hand",
+                  author="alice")
+    out = run_json(capsys, repo)
+    assert (out["status"], out["pr"]["number"]) == ("skipped", 1)
+    assert out["reason"] == (f"nothing left to change, but a person pushed commits onto {BRANCH}; "
+                             "#1 is left open")
+    assert bare.branch_sha(BRANCH) == human
+    assert client(sb).get_repo(repo).get_pull(1).state == "open"

@@ -107,9 +107,10 @@ def test_local_path_mode_commits_in_a_clone(tmp_path: Path,
     branches = subprocess.run(["git", "branch", "--list"], cwd=source, capture_output=True,
                               text=True, check=True).stdout
     assert branches == "* main\n"  # the source repository is untouched
-    assert cli(str(source), *ONLY, "--format", "json") == 0
+    assert cli(source.as_uri(), *ONLY, "--format", "json") == 0  # a git URL works the same
     obj = json.loads(capsys.readouterr().out)
-    assert (obj["status"], obj["pr"]) == ("pr-opened", None)
+    assert (obj["repo"], obj["status"], obj["pr"]) == (source.as_uri(), "pr-opened", None)
+    assert obj["reason"].startswith(f"local mode: committed on branch {BRANCH} in ")
 
 
 def test_bad_token_is_a_clear_error(sb: Sandbox, monkeypatch: pytest.MonkeyPatch,
