@@ -165,7 +165,7 @@ class Forge:
         try:
             pr = self.policy.call(f"{full}: open pull request",
                                   lambda: repo.create_pull(base=base, head=branch, title=title,
-                                                           body=body, maintainer_can_modify=True))
+                                                           body=body))
         except ForgeError as e:
             # A retried POST whose first attempt did succeed: "A pull request already exists".
             if status_of(e) != 422 or "already exists" not in str(e):
