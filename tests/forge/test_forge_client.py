@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from forge_helpers import BOT, HUMAN
 
 from fixbot.errors import ForgeError, RateLimited
-from fixbot.forge import Forge, Policy, TokenCredentials
+from fixbot.forge import AppCredentials, Forge, Policy, TokenCredentials
 from fixbot.sandbox import Sandbox
 
 BRANCH = "fixbot/harden-workflows"
@@ -91,3 +95,25 @@ def test_errors_name_the_repository(sandbox: Sandbox, token: str, full: str,
         forge.repo(full)
     assert str(err.value).startswith(message)
     assert token not in str(err.value)
+
+
+@pytest.mark.parametrize("ttl,mints", [(3600, 1), (120, 3)])
+def test_installation_tokens_are_cached_per_owner_until_near_expiry(
+        tmp_path: Path, ttl: int, mints: int) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    with Sandbox(tmp_path / "f", token_ttl=ttl) as sb:
+        sb.configure_app(9, public)
+        sb.add_installation("acme", 5)
+        sb.create_repo("acme", "a", {"README.md": "a\n"})
+        sb.create_repo("acme", "b", {"README.md": "b\n"})
+        forge = Forge(sb.api_url, AppCredentials("9", pem))
+        first = forge.git_token("acme/a")
+        assert forge.repo("acme/b").full_name == "acme/b"
+        # A token closer than 5 minutes to expiry is renewed before every use.
+        assert (forge.git_token("acme/b") == first) == (mints == 1)
+        minted = [e for e in sb.access_log if e.path.endswith("/access_tokens")]
+        assert len(minted) == mints
