@@ -44,7 +44,13 @@ _LEADING = frozenset(
 )
 # wrapper -> number of arguments it takes before the command (options are skipped as well)
 _WRAPPERS = {"timeout": 1, "xargs": 0, "sudo": 0, "env": 0, "retry": 0, "nice": 0, "stdbuf": 0, "npx": 0}
-_XARGS_VALUE_OPTS = frozenset({"-I", "-i", "-n", "-P", "-L", "-d", "-E", "-s", "-a"})
+# wrapper options that take a value
+_WRAPPER_VALUE_OPTS = {
+    "xargs": frozenset({"-I", "-i", "-n", "-P", "-L", "-d", "-E", "-s", "-a"}),
+    "env": frozenset({"-u", "--unset", "-C", "--chdir", "-S", "--split-string"}),
+    "sudo": frozenset({"-u", "-g", "-U", "-C", "-h", "-p", "-r", "-t", "-D"}),
+    "timeout": frozenset({"-s", "--signal", "-k", "--kill-after"}),
+}
 
 
 def _other_credential(lexed: Lexed, value: str) -> bool:
@@ -74,9 +80,12 @@ def _strip_prefix(lexed: Lexed, words: list[str], env: dict[str, str]) -> list[s
             i += 1
             skip = _WRAPPERS[base]
             while i < len(words) and (words[i].startswith("-") or skip > 0 or _ASSIGN.match(words[i])):
-                if base == "xargs" and words[i] in _XARGS_VALUE_OPTS:
+                if words[i] in _WRAPPER_VALUE_OPTS.get(base, ()):
                     i += 1
-                elif not words[i].startswith("-") and not _ASSIGN.match(words[i]):
+                elif _ASSIGN.match(words[i]):
+                    name, _, value = words[i].partition("=")
+                    env[name] = value  # env VAR=value cmd
+                elif not words[i].startswith("-"):
                     skip -= 1
                 i += 1
         else:

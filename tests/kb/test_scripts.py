@@ -251,3 +251,15 @@ def test_rest_paths_the_token_cannot_serve() -> None:
     assert analyze_shell("gh api repos/o/r/environments/prod").unknown == (
         "gh api GET repos/o/r/environments/prod",
     )
+
+
+def test_env_wrapper_assignments() -> None:
+    assert scopes(analyze_shell("env GH_TOKEN=${{ secrets.PAT }} gh pr comment 1 -b x")) == {}
+    assert scopes(analyze_shell("env -u FOO GH_TOKEN=$GITHUB_TOKEN gh pr comment 1 -b x")) == {
+        "pull-requests": "write"
+    }
+
+
+def test_wrapper_options_with_values() -> None:
+    assert scopes(analyze_shell("sudo -u runner git push")) == {"contents": "write"}
+    assert scopes(analyze_shell("timeout -s KILL 60 gh run cancel 1")) == {"actions": "write"}
