@@ -33,8 +33,8 @@ UNPARSABLE = {  # documented in the corpus README: template placeholders as mapp
     "actions__starter-workflows/.github/workflows/head__code-scanning__nowsecure-mobile-sbom.yml",
 }
 # Measured (see the module docstring and docs/transforms/permissions.md); a regression guard.
-MIN_EXCESSIVE_DROP = 0.70
-MIN_FIXED_WORKFLOWS = 350
+MIN_EXCESSIVE_DROP = 0.72
+MIN_FIXED_WORKFLOWS = 330
 
 PERMISSIONS = REGISTRY["permissions"]
 
@@ -65,6 +65,7 @@ def reason_of(item: str) -> str:
         (r"`([^`]+)` is not in the knowledge base", "action not in the KB"),
         (r"`([^`]+)` runs with the job token", "a program runs with the token in its env"),
         (r"may push with the persisted credentials", "a script that may push is not readable"),
+        (r"may push with the credentials actions/checkout", "a command that may push with git"),
         (r"`(gh [^`]*|github\.[^`]*|curl[^`]*|wget[^`]*)`", "gh/REST/GraphQL call not in the KB"),
         (r"chosen by an expression", "uses: chosen by an expression"),
     ]

@@ -31,7 +31,17 @@ CONTENTS_DOC = ("https://docs.github.com/en/rest/authentication/permissions-requ
                 "#repository-permissions-for-contents")
 _RELEASE_TOOLS = re.compile(
     r"(?<![\w./-])(?:lerna\s+(?:publish|version)|release:(?:prepare|perform)|cargo\s+release|"
-    r"release-it|semantic-release|git\s+subtree\s+push|hub\s+push)\b")
+    r"release-it|semantic-release|git\s+subtree\s+push|hub\s+push|mkdocs\s+gh-deploy|"
+    r"mike\s+(?:deploy|delete|set-default|alias)[^\n;&|]*--push|ghp-import[^\n;&|]*\s(?:-p|--push)|"
+    r"gh-pages\s+(?:-d|--dist)|changeset\s+(?:publish|tag)|git-cliff[^\n;&|]*--push)")
+# With the checkout's credentials in .git/config, a program we do not know may push when its
+# command line says so: such a step makes the job unknown.
+_MAY_PUSH = re.compile(r"(?:^|\s)--push\b|\bgh-deploy\b")
+_TASK_RUNNERS = frozenset({"make", "just", "task", "rake", "invoke", "nox", "npm", "yarn", "pnpm",
+                           "bun", "mage", "bazel", "gradle", "gradlew", "mvn", "sbt"})
+_REGISTRY_TOOLS = frozenset({"docker", "podman", "buildah", "helm", "flux", "oras", "crane",
+                             "skopeo", "kubectl", "gem", "twine", "ko", "kind", "cosign"})
+_RISKY_TARGET = re.compile(r"\s[\w:./-]*(?:push|deploy|release|publish|gh-pages)[\w:./-]*")
 _SCRIPT_CALL = re.compile(
     r"(?:^|[\s;&|(])(?:(?:bash|sh|zsh|python3?|node|pwsh|ruby|perl)\s+)?"
     r"((?:\./|\$GITHUB_WORKSPACE/|\$\{\{\s*github\.workspace\s*\}\}/)?"
@@ -53,7 +63,7 @@ _INERT = frozenset("""
     diff cmp file stat du df printenv which type hash seq expr bc column fold nl rev paste comm
     split truncate whoami id uname hostname nproc free ps kill wait trap for in while until if
     then else elif fi do done case esac select function { } ( ) ! local declare typeset
-    readonly let eval continue break shopt ulimit umask alias : write-host write-output
+    readonly let eval continue break shopt ulimit umask alias : mapfile readarray getopts write-host write-output
     write-error set-content get-content out-file add-content new-item remove-item copy-item
     move-item test-path get-childitem set-location join-path select-string foreach-object
     where-object exit""".split())
@@ -264,6 +274,17 @@ def _run(script: str, shell: Any, env: Map[str, str], persisted: bool, where: st
             out.add(where, need)
     if persisted:
         _pushing_tools(script, where, sur, out)
+        if not avail:
+            for prog, line in _opaque_commands(script, True):
+                words = line.split()
+                if prog in _REGISTRY_TOOLS or _RELEASE_TOOLS.search(line) or (
+                        prog in ("npm", "pnpm", "yarn", "bun") and len(words) > 1
+                        and words[1] in ("publish", "pack", "exec", "dlx", "npm")):
+                    continue
+                if _MAY_PUSH.search(line) or (prog in _TASK_RUNNERS
+                                              and _RISKY_TARGET.search(line)):
+                    out.unknown.append(f"{where}: `{line[:60]}` may push with the credentials "
+                                       "actions/checkout persisted")
     if avail:
         out.unknown.extend(f"{where}: `{u}`" for u in found.unknown)
         for prog in _opaque_programs(script, bool(in_env)):
@@ -294,8 +315,17 @@ def _pushing_tools(script: str, where: str, sur: Surroundings, out: Analysis,
 
 def _opaque_programs(script: str, whole_env: bool) -> list[str]:
     """Programs the script runs with the token that the KB cannot account for."""
-    lexed = lex(script)
     progs: list[str] = []
+    for prog, _ in _opaque_commands(script, whole_env):
+        if prog not in progs:
+            progs.append(prog)
+    return progs
+
+
+def _opaque_commands(script: str, whole_env: bool) -> list[tuple[str, str]]:
+    """(program, command line) of the commands the KB cannot account for."""
+    lexed = lex(script)
+    progs: list[tuple[str, str]] = []
     exported = whole_env
     for raw in lexed.commands:
         words = list(raw)
@@ -313,10 +343,9 @@ def _opaque_programs(script: str, whole_env: bool) -> list[str]:
                 exported = True  # a bare assignment: later commands may use the variable
             continue
         prog = words[0].rsplit("/", 1)[-1].lower()
-        if prog in _INERT or prog in ("gh", "git", "curl", "wget") or prog.startswith("$"):
+        if prog in _INERT or prog in ("gh", "git", "curl", "wget") or prog.startswith(("$", "-")):
             continue
-        if prog not in progs:
-            progs.append(prog)
+        progs.append((prog, " ".join(lexed.restore(w) for w in words)))
     return progs
 
 

@@ -83,6 +83,8 @@ def _plan(wf: Workflow, ctx: RepoContext, top_present: bool, top: Grant | None) 
             status = "broad"
         else:
             status = "ok"
+        if status == "broad" and own and isinstance(job.get("permissions"), Mapping):
+            status = "listed"  # a job's own scope list is a deliberate choice: only noted
         if status in ("default", "broad") and (job.shared or (
                 own and (job.get("permissions") or job).shared)):
             status = "aliased"
@@ -255,6 +257,12 @@ def _notes(plans: list[JobPlan], blocked: list[JobPlan], callee: bool,
             notes.append(Note(ID, where, f"job `{p.id}` is granted {now} but its steps use "
                               f"{describe(lack)} ({wheres}); left as it is: fixbot does not raise "
                               "permissions a person set (check that those steps still work)"))
+        elif p.status == "listed":
+            extra = describe({s: "write" for s in excess_writes(p.cap or {}, p.needs)})
+            notes.append(Note(ID, where, f"job `{p.id}` lists {extra}, which no step is known to "
+                              "use; its own block is left as it is, since a job-level list is a "
+                              "deliberate choice and a use may be missing from the knowledge "
+                              "base (remove the scope if nothing needs it)"))
         elif p.status == "aliased":
             notes.append(Note(ID, where, f"job `{p.id}` is part of a YAML anchor used in several "
                               "places; left as it is"))
