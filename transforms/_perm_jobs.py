@@ -3,21 +3,14 @@ the ``permissions`` transform)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from fixbot.kb import Need, is_job_token, lookup_reusable_workflow
+from fixbot.kb import Access, Need, is_job_token, lookup_reusable_workflow
 from fixbot.workflow import RepoContext
 from fixbot.yamlmodel import Document
+from transforms._perm_model import PACKAGES_DOC, Analysis, Surroundings, env_map, text
 from transforms._perm_scopes import describe, parse_grant
-from transforms._perm_steps import (
-    PACKAGES_DOC,
-    Analysis,
-    Surroundings,
-    analyze_steps,
-    env_map,
-    text,
-    version_comments,
-)
+from transforms._perm_steps import analyze_steps, version_comments
 
 REUSE_DOC = ("https://docs.github.com/en/actions/sharing-automations/reusing-workflows"
              "#access-and-permissions")
@@ -104,8 +97,8 @@ def _call(uses: str, ctx: RepoContext, depth: int, seen: frozenset[str], out: An
             if asked is None:
                 out.unknown.append(f"{label}: its `permissions:` cannot be read exactly")
             elif asked:
-                out.add(label, Need(asked, f"the called job asks for {describe(asked)}; a caller "
-                                    "that grants less makes the run fail with startup_failure",
-                                    REUSE_DOC))
+                why = (f"the called job asks for {describe(asked)}; a caller that grants less "
+                       "makes the run fail with startup_failure")
+                out.add(label, Need(cast(dict[str, Access], asked), why, REUSE_DOC))
             continue
         out.extend(analyze_job(callee, str(jid), ctx, depth + 1, seen | {path}), f"{label} → ")

@@ -6,9 +6,10 @@ A *grant* is what a ``permissions:`` block gives the job token: a map scope -> `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping as Map
+from collections.abc import Iterable
+from collections.abc import Mapping as Map
 
-from fixbot.kb import SCOPE_LEVELS, merge_scopes
+from fixbot.kb import SCOPE_LEVELS
 from fixbot.yamlmodel import Mapping, Scalar, YNode
 
 Grant = dict[str, str]
@@ -85,9 +86,19 @@ def capped(grant: Map[str, str], cap: Map[str, str] | None) -> Grant:
     return out
 
 
+def union(*grants: Map[str, str]) -> Grant:
+    """Scopes any of ``grants`` has, at the highest level (keys sorted)."""
+    out: Grant = {}
+    for g in grants:
+        for s, lvl in g.items():
+            if _RANK[lvl] > rank(out, s):
+                out[s] = lvl
+    return ordered(out)
+
+
 def desired(needs: Map[str, str], cap: Map[str, str] | None) -> Grant:
     """The block a job should have: its needs plus the read-only floor (as far as ``cap`` has it)."""
-    return merge_scopes(needs, capped(FLOOR, cap))  # type: ignore[arg-type]
+    return union(needs, capped(FLOOR, cap))
 
 
 def shared_reads(grants: Iterable[Map[str, str]]) -> Grant:

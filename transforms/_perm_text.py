@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping as Map
+from collections.abc import Iterable
+from collections.abc import Mapping as Map
 
+from transforms._perm_model import Found
 from transforms._perm_scopes import describe
-from transforms._perm_steps import Found
 
 TOKEN_DOC = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
              "automatic-token-authentication#modifying-the-permissions-for-the-github_token")

@@ -17,12 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fixbot import yamledit
-from fixbot.kb import Need, merge_scopes
+from fixbot.kb import Need
 from fixbot.types import Change, Edit, Finding, Note
 from fixbot.workflow import RepoContext, Workflow
 from fixbot.yamlmodel import Mapping, Scalar
 from transforms import _perm_text as txt
 from transforms._perm_jobs import analyze_job
+from transforms._perm_model import OIDC_DOC, Analysis, Found
 from transforms._perm_scopes import (
     FLOOR,
     READ_ALL,
@@ -35,8 +36,8 @@ from transforms._perm_scopes import (
     ordered,
     parse_grant,
     shared_reads,
+    union,
 )
-from transforms._perm_steps import OIDC_DOC, Analysis, Found
 
 ID = "permissions"
 SUMMARY = "add a read-only permissions: default and the exact job-level scopes each job needs"
@@ -70,7 +71,7 @@ def _plan(wf: Workflow, ctx: RepoContext, top_present: bool, top: Grant | None) 
         grant_node = job.get("permissions") if own else wf.root.get("permissions") if (
             top_present and wf.root is not None) else None
         _keep_oidc(a, cap, isinstance(grant_node, Mapping))
-        needs: Grant = dict(merge_scopes(*(f.need.scopes for f in a.found)))
+        needs: Grant = union(*(f.need.scopes for f in a.found))
         if a.unknown:
             status = "unknown"
         elif (own or top_present) and cap is None:
@@ -115,9 +116,9 @@ def _default_for(wants: list[Grant], old: Grant | None) -> Grant:
     floor = capped(FLOOR, old)
     if not wants:
         return floor
-    shared = merge_scopes(floor, {s: "read" for s, lvl in shared_reads(wants).items()
-                                  if all(w.get(s) == "read" for w in wants)})
-    return dict(shared) if any(w == shared for w in wants) else floor
+    shared = union(floor, {s: "read" for s in shared_reads(wants)
+                           if all(w.get(s) == "read" for w in wants)})
+    return shared if any(w == shared for w in wants) else floor
 
 
 def _decide(plans: list[JobPlan], top_present: bool, top: Grant | None, callee: bool
