@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from fixbot.commands import fix, list_transforms, run, sandbox
+from fixbot.commands import demo, fix, list_transforms, run, sandbox
 
-COMMANDS: list[ModuleType] = [fix, run, sandbox, list_transforms]
+COMMANDS: list[ModuleType] = [fix, run, demo, sandbox, list_transforms]
