@@ -31,6 +31,9 @@ class Analysis:
     # needs that hold only if the job has the scope now (never added): OIDC is open to every
     # program of a job that is granted id-token, so a publish command may be using it
     maybe: list[Found] = field(default_factory=list)
+    # steps that may push with the credentials checkout persisted: unknown unless the job is
+    # known to need `contents: write` anyway (all a push can need)
+    may_push: list[str] = field(default_factory=list)
 
     def add(self, where: str, need: Need) -> None:
         if need.scopes and Found(where, need) not in self.found:
@@ -42,6 +45,13 @@ class Analysis:
         for u in other.unknown:
             self.unknown.append(f"{prefix}{u}")
         self.maybe += [Found(f"{prefix}{f.where}", f.need) for f in other.maybe]
+        self.may_push += [f"{prefix}{u}" for u in other.may_push]
+
+    def settle(self) -> None:
+        """Pushes that may happen are unknown unless ``contents: write`` is needed anyway."""
+        if not any(f.need.scopes.get("contents") == "write" for f in self.found):
+            self.unknown += self.may_push
+        self.may_push = []
 
 
 @dataclass(frozen=True)

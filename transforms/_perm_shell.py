@@ -114,7 +114,7 @@ def run_script(script: str, shell: Any, env: Map[str, str], persisted: bool, whe
                     continue
                 if _MAY_PUSH.search(line) or (prog in _TASK_RUNNERS
                                               and _RISKY_TARGET.search(line)):
-                    out.unknown.append(f"{where}: `{line[:60]}` may push with the credentials "
+                    out.may_push.append(f"{where}: `{line[:60]}` may push with the credentials "
                                        "actions/checkout persisted")
     if avail:
         out.unknown.extend(f"{where}: `{u}`" for u in found.unknown)
@@ -140,7 +140,7 @@ def _pushing_tools(script: str, where: str, sur: Surroundings, out: Analysis,
                     out.add(f"{where} → {path}", need)
             _pushing_tools(body, f"{where} → {path}", sur, out, depth + 1)
         elif _RISKY_NAME.search(path.rsplit("/", 1)[-1]):
-            out.unknown.append(f"{where}: runs `{path}`, which may push with the persisted "
+            out.may_push.append(f"{where}: runs `{path}`, which may push with the persisted "
                                "credentials (it is not in the repository context to read)")
 
 

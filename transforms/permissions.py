@@ -68,6 +68,7 @@ def _plan(wf: Workflow, ctx: RepoContext, top_present: bool, top: Grant | None) 
         own = job.key_node("permissions") is not None
         cap = parse_grant(job.get("permissions")) if own else top if top_present else None
         a = analyze_job(wf.doc, jid, ctx)
+        a.settle()
         grant_node = job.get("permissions") if own else wf.root.get("permissions") if (
             top_present and wf.root is not None) else None
         _keep_oidc(a, cap, isinstance(grant_node, Mapping))
