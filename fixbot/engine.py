@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import ModuleType
 
-from fixbot import yamledit
+from fixbot import files, yamledit
 from fixbot.errors import GuardError, InputError, TransformError
 from fixbot.guard import check
 from fixbot.types import Change, FileResult, Note
@@ -56,3 +56,13 @@ def process(path: str, text: str, transforms: Sequence[ModuleType],
         result.status = "changed"
         result.updated = bom + body
     return result
+
+
+def process_target(target: files.Target, transforms: Sequence[ModuleType],
+                   ctx: RepoContext) -> FileResult:
+    """Read one discovered workflow file safely and process it (nothing is written)."""
+    try:
+        text = files.read_workflow(target)
+    except InputError as e:
+        return FileResult(path=target.display, status="error", error=str(e))
+    return process(target.display, text, transforms, ctx)

@@ -12,7 +12,6 @@ from typing import Any
 
 from fixbot import engine, files, report
 from fixbot.cli import EXIT_FAILED, EXIT_OK, EXIT_PENDING
-from fixbot.errors import InputError
 from fixbot.types import FileResult
 from fixbot.workflow import RepoContext
 
@@ -72,15 +71,10 @@ def _process_chunk(targets: list[files.Target], ids: tuple[str, ...]) -> list[Fi
     contexts: dict[Path, RepoContext] = {}  # one per repository root: caches parsed callees
     out: list[FileResult] = []
     for t in targets:
-        try:
-            text = files.read_workflow(t)
-        except InputError as e:
-            out.append(FileResult(path=t.display, status="error", error=str(e)))
-            continue
         ctx = contexts.get(t.root)
         if ctx is None:
             ctx = contexts[t.root] = RepoContext(files.repo_reader(t.root))
-        out.append(engine.process(t.display, text, transforms, ctx))
+        out.append(engine.process_target(t, transforms, ctx))
     return out
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from fixbot import engine, files, gitops, pr, report
 from fixbot.cli import EXIT_FAILED, EXIT_OK
 from fixbot.commands.fix import add_selection
-from fixbot.errors import FixbotError, InputError
+from fixbot.errors import FixbotError
 from fixbot.forge import Forge, PullInfo
 from fixbot.types import FileResult
 from fixbot.workflow import RepoContext
@@ -104,12 +104,7 @@ def analyze(checkout: gitops.Checkout, transforms: list[ModuleType]) -> list[Fil
     ctx = RepoContext(checkout.read_text)
     results: list[FileResult] = []
     for t in files.discover([str(checkout.path)]):
-        try:
-            text = files.read_workflow(t)
-        except InputError as e:
-            results.append(FileResult(path=t.repo_path, status="error", error=str(e)))
-            continue
-        r = engine.process(t.repo_path, text, transforms, ctx)
+        r = engine.process_target(t, transforms, ctx)
         if r.status == "changed" and r.updated is not None:
             files.write_atomic(t.file, r.updated.encode("utf-8"))
         results.append(r)
