@@ -159,3 +159,15 @@ def test_zizmor_excessive_permissions_drop(corpus_tree: Path,
     a = sum(n for (_, i), n in after.items() if i == "excessive-permissions")
     print(f"\nzizmor excessive-permissions: {b} -> {a} ({(b - a) / b:.1%} fewer)")
     assert a <= (1 - MIN_EXCESSIVE_DROP) * b
+
+
+def test_all_transforms_together_settle_in_one_run(corpus_tree: Path,
+                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    """In registry order (persist-credentials, then permissions) a second run changes nothing:
+    permissions analyses the checkouts as persist-credentials left them."""
+    dest = tmp_path_factory.mktemp("all-fixed") / "tree"
+    shutil.copytree(corpus_tree, dest)
+    transforms = list(REGISTRY.values())
+    fix_paths(repos(dest), transforms, write=True)
+    again = fix_paths(repos(dest), transforms, write=False)
+    assert [r.path for r in again if r.status == "changed"] == []

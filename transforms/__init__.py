@@ -14,8 +14,8 @@ from transforms import permissions, persist_credentials
 REGISTRY: dict[str, ModuleType] = {
     m.ID: m
     for m in (
-        permissions,
         persist_credentials,
+        permissions,  # after persist-credentials: it analyses the checkouts as they end up
     )
 }
 
