@@ -128,3 +128,9 @@ def test_a_granted_id_token_survives_a_publish_command() -> None:
                 "      - run: uv publish\n")
     (change,) = [f for f in found if isinstance(f, Change)]
     assert change.edits[0].op.value == {"contents": "read", "id-token": "write"}
+
+
+def test_a_python_default_shell_with_the_token_is_unknown() -> None:
+    wf = ("on: push\njobs:\n  j:\n    runs-on: x\n    defaults:\n      run:\n        shell: python\n"
+          "    env:\n      GITHUB_TOKEN: ${{ github.token }}\n    steps:\n      - run: print(1)\n")
+    assert needs(wf)[1] == ['step 1 (`print(1)`): a `python` script that can reach the job token']

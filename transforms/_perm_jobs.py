@@ -40,9 +40,17 @@ def analyze_job(doc: Document, job_id: str, ctx: RepoContext, depth: int = 0,
     seq = doc.node_at(("jobs", job_id, "steps"))
     comments = version_comments(doc.text, seq) if seq is not None else []
     pairs = [(s, comments[i] if i < len(comments) else None) for i, s in enumerate(steps)]
-    inner = analyze_steps(pairs, Surroundings(env={**wf_env, **job_env}, ctx=ctx, depth=depth))
+    shell = _default_shell(job) or _default_shell(data)
+    inner = analyze_steps(pairs, Surroundings(env={**wf_env, **job_env}, ctx=ctx, depth=depth,
+                                              shell=shell))
     out.extend(inner, "")
     return out
+
+
+def _default_shell(node: dict[str, Any]) -> Any:
+    defaults = node.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    return run.get("shell") if isinstance(run, dict) else None
 
 
 def _containers(job: dict[str, Any], out: Analysis) -> None:

@@ -62,6 +62,7 @@ class Surroundings:
     ctx: RepoContext
     inputs: Map[str, str] | None = None  # a composite action's inputs, for ${{ inputs.x }}
     depth: int = 0
+    shell: Any = None  # `defaults.run.shell` of the job or workflow
 
 
 def text(value: Any) -> str:

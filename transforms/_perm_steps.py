@@ -82,7 +82,8 @@ def analyze_steps(steps: list[tuple[Any, str | None]], sur: Surroundings) -> Ana
             if _action_name(uses) == "actions/checkout":
                 persisted = persisted or _persists(inputs)
         elif "run" in step:
-            run_script(text(step.get("run")), step.get("shell"), env, persisted, where, sur, out)
+            shell = step.get("shell") if "shell" in step else sur.shell
+            run_script(text(step.get("run")), shell, env, persisted, where, sur, out)
     return out
 
 
