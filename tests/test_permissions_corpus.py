@@ -104,6 +104,10 @@ def unrestricted_jobs(tree: Path, results: list[FileResult]) -> tuple[int, Count
     return count, reasons
 
 
+def _comments(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip().startswith("#")]
+
+
 def test_permissions_over_corpus(corpus_tree: Path, fixed: tuple[Path, list[FileResult]]) -> None:
     dest, results = fixed
     errors = {rel(dest, r.path): r.error for r in results if r.status == "error"}
@@ -111,6 +115,9 @@ def test_permissions_over_corpus(corpus_tree: Path, fixed: tuple[Path, list[File
     changed = [r for r in results if r.status == "changed"]
     for r in changed:
         assert (dest / rel(dest, r.path)).read_text(encoding="utf-8") == r.updated
+        assert r.original is not None and r.updated is not None
+        # every full-line comment survives (they may sit between a replaced block and the next key)
+        assert Counter(_comments(r.original)) - Counter(_comments(r.updated)) == Counter(), r.path
     count, reasons = unrestricted_jobs(dest, results)
     print(f"\npermissions: {len(changed)} of {len(results)} workflows fixed, "
           f"{sum(len(r.changes) for r in changed)} blocks added or narrowed; "
