@@ -112,8 +112,10 @@ def run_script(script: str, shell: Any, env: Map[str, str], persisted: bool, whe
                         prog in ("npm", "pnpm", "yarn", "bun") and len(words) > 1
                         and words[1] in ("publish", "pack", "exec", "dlx", "npm")):
                     continue
-                if _MAY_PUSH.search(line) or (prog in _TASK_RUNNERS
-                                              and _RISKY_TARGET.search(line)):
+                path = words[0] if words else ""
+                local_script = "/" in path and not path.startswith(("/usr/", "/bin/", "/opt/"))
+                if _MAY_PUSH.search(line) or (prog in _TASK_RUNNERS and _RISKY_TARGET.search(line)) \
+                        or (local_script and _RISKY_NAME.search(prog)):
                     out.may_push.append(f"{where}: `{line[:60]}` may push with the credentials "
                                        "actions/checkout persisted")
     if avail:

@@ -201,6 +201,10 @@ def _set_permissions(wf: Workflow, mapping: Mapping, value: object,
     text = wf.doc.text
     eol = text.find("\n", last.end)
     end = len(text) if eol < 0 else eol - (1 if eol > 0 and text[eol - 1] == "\r" else 0)
+    if value == {}:  # `permissions: {}` on the key's own line
+        key = mapping.key_node("permissions")
+        assert key is not None
+        return Edit(text.index(":", key.end) + 1, end, " {}", edit.op)
     if edit.start <= end < edit.end:
         return Edit(edit.start, end, edit.new, edit.op)
     return edit
