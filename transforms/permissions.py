@@ -182,7 +182,8 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
         found[0] = Change(first.transform, first.location, first.line, first.summary,
                           first.explanation, first.edits, (txt.todo(wf.path, triggers),),
                           first.docs)
-    found += _notes(plans, blocked, callee and not top_present, new_top is not None)
+    found += _notes(plans, blocked, callee and not top_present, top_present,
+                    new_top is not None)
     return found
 
 
@@ -259,16 +260,21 @@ def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
         (edit,), docs=DOCS)
 
 
-def _notes(plans: list[JobPlan], blocked: list[JobPlan], callee: bool,
-           top_added: bool) -> list[Note]:
+def _notes(plans: list[JobPlan], blocked: list[JobPlan], callee: bool, top_present: bool,
+           top_changed: bool) -> list[Note]:
     notes: list[Note] = []
     for p in plans:
         where = f"jobs.{p.id}"
         now = (f"`permissions: {describe(p.cap)}`" if p.cap is not None else
                "the repository default permissions")
         if p.status == "unknown":
-            extra = (" No workflow-level block is added, since it would apply to this job."
-                     if p in blocked and not top_added else "")
+            extra = ""
+            if p in blocked and top_changed:
+                extra = " It keeps them as a block of its own, so the workflow level could change."
+            elif p in blocked and top_present:
+                extra = " The workflow-level block stays as it is, since it applies to this job."
+            elif p in blocked:
+                extra = " No workflow-level block is added, since it would apply to this job."
             notes.append(Note(ID, where, f"job `{p.id}` left with {now}: what it does with the "
                               f"token is unknown ({'; '.join(p.analysis.unknown)}).{extra}"))
         elif p.status == "unreadable":
