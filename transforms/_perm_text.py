@@ -92,7 +92,13 @@ def todo(path: str, triggers: Iterable[str]) -> str:
     if "workflow_call" in triggers:
         return (f"Run a workflow that calls `{path}` once on the default branch after merging: "
                 "pull-request checks do not exercise the new permissions.")
-    ts = sorted(set(triggers) & _NOT_EXERCISED) or sorted(set(triggers))
+    ts = sorted(set(triggers) & _NOT_EXERCISED)
+    if not ts and set(triggers) & {"pull_request", "pull_request_review",
+                                   "pull_request_review_comment"}:
+        return (f"Check the run of `{path}` on the pull request that makes this change: it "
+                "exercises the new permissions when the pull request comes from a branch of this "
+                "repository (runs from forks get a read-only token whatever the block says).")
+    ts = ts or sorted(set(triggers))
     how = ", ".join(f"`{t}`" for t in ts) if ts else "its triggers"
     return (f"Run workflow `{path}` once on the default branch after merging (it runs on {how}): "
             "pull-request checks do not exercise the new permissions.")
