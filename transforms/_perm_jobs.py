@@ -3,6 +3,7 @@ the ``permissions`` transform)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping as Map
 from typing import Any, cast
 
 from fixbot.kb import Access, Need, is_job_token, lookup_reusable_workflow
@@ -10,7 +11,7 @@ from fixbot.workflow import RepoContext
 from fixbot.yamlmodel import Document
 from transforms._perm_model import PACKAGES_DOC, Analysis, Surroundings, env_map, text
 from transforms._perm_scopes import describe, parse_grant
-from transforms._perm_steps import analyze_steps, version_comments
+from transforms._perm_steps import analyze_steps, substitute, version_comments
 
 REUSE_DOC = ("https://docs.github.com/en/actions/sharing-automations/reusing-workflows"
              "#access-and-permissions")
@@ -18,18 +19,20 @@ MAX_DEPTH = 4
 
 
 def analyze_job(doc: Document, job_id: str, ctx: RepoContext, depth: int = 0,
-                seen: frozenset[str] = frozenset()) -> Analysis:
-    """Needs of ``jobs.<job_id>`` of ``doc`` (a workflow)."""
+                seen: frozenset[str] = frozenset(), given: Map[str, str] | None = None
+                ) -> Analysis:
+    """Needs of ``jobs.<job_id>`` of ``doc`` (a workflow); ``given`` holds the values of
+    ``inputs.x``/``secrets.x`` when the workflow is called by another one."""
     data = doc.data if isinstance(doc.data, dict) else {}
     job = (data.get("jobs") or {}).get(job_id)
     out = Analysis()
     if not isinstance(job, dict):
         return out
     if "uses" in job:
-        _call(text(job.get("uses")).strip(), ctx, depth, seen, out)
+        _call(substitute(job, given), ctx, depth, seen, out)
         return out
-    wf_env = env_map(data.get("env"))
-    job_env = env_map(job.get("env"))
+    wf_env = env_map(substitute(data.get("env"), given))
+    job_env = env_map(substitute(job.get("env"), given))
     if wf_env is None or job_env is None:
         out.unknown.append("`env:` is an expression that may hold the job token")
         return out
@@ -42,7 +45,7 @@ def analyze_job(doc: Document, job_id: str, ctx: RepoContext, depth: int = 0,
     pairs = [(s, comments[i] if i < len(comments) else None) for i, s in enumerate(steps)]
     shell = _default_shell(job) or _default_shell(data)
     inner = analyze_steps(pairs, Surroundings(env={**wf_env, **job_env}, ctx=ctx, depth=depth,
-                                              shell=shell))
+                                              shell=shell, inputs=given))
     out.extend(inner, "")
     return out
 
@@ -69,8 +72,29 @@ def _containers(job: dict[str, Any], out: Analysis) -> None:
                          "job token", PACKAGES_DOC))
 
 
-def _call(uses: str, ctx: RepoContext, depth: int, seen: frozenset[str], out: Analysis) -> None:
+def _given(callee: dict[str, Any], caller: dict[str, Any]) -> dict[str, str]:
+    """What the caller passes: ``inputs.x`` (or the callee's defaults) and ``secrets.x`` (under
+    ``secrets: inherit`` the names keep their meaning, ``secrets.GITHUB_TOKEN`` included)."""
+    on = callee.get("on")
+    call = on.get("workflow_call") if isinstance(on, dict) else None
+    declared = call.get("inputs") if isinstance(call, dict) else None
+    out: dict[str, str] = {}
+    for name, spec in (declared.items() if isinstance(declared, dict) else ()):
+        if isinstance(spec, dict) and "default" in spec:
+            out[f"inputs.{name}".lower()] = text(spec.get("default"))
+    with_ = caller.get("with")
+    for name, value in (with_.items() if isinstance(with_, dict) else ()):
+        out[f"inputs.{name}".lower()] = text(value)
+    secrets = caller.get("secrets")
+    for name, value in (secrets.items() if isinstance(secrets, dict) else ()):
+        out[f"secrets.{name}".lower()] = text(value)
+    return out
+
+
+def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str],
+          out: Analysis) -> None:
     """A reusable-workflow caller needs the union of what the called jobs ask for or need."""
+    uses = text(job.get("uses")).strip()
     where = f"calls `{uses}`"
     if "${{" in uses:
         out.unknown.append(f"{where}: the workflow is chosen by an expression")
@@ -109,4 +133,6 @@ def _call(uses: str, ctx: RepoContext, depth: int, seen: frozenset[str], out: An
                        "makes the run fail with startup_failure")
                 out.add(label, Need(cast(dict[str, Access], asked), why, REUSE_DOC))
             continue
-        out.extend(analyze_job(callee, str(jid), ctx, depth + 1, seen | {path}), f"{label} → ")
+        given = _given(callee.data, job)
+        out.extend(analyze_job(callee, str(jid), ctx, depth + 1, seen | {path}, given),
+                   f"{label} → ")

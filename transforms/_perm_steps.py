@@ -24,21 +24,21 @@ from transforms._perm_model import (
 )
 from transforms._perm_shell import OIDC_USE, run_script
 
-_INPUT_EXPR = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}")
+_INPUT_EXPR = re.compile(r"\$\{\{\s*((?:inputs|secrets)\.[A-Za-z0-9_-]+)\s*\}\}")
 _REQUIRE = re.compile(r"require\(\s*[`'\"](?:\$\{\s*process\.env\.GITHUB_WORKSPACE\s*\}/|\./)"
                       r"([^`'\"]+)[`'\"]\s*\)")
 
 
-def _sub(value: Any, inputs: Map[str, str] | None) -> Any:
+def substitute(value: Any, inputs: Map[str, str] | None) -> Any:
     """Replace ``${{ inputs.x }}`` by the value the action was given (recursively)."""
     if inputs is None:
         return value
     if isinstance(value, str):
         return _INPUT_EXPR.sub(lambda m: inputs.get(m.group(1).lower(), m.group(0)), value)
     if isinstance(value, dict):
-        return {k: _sub(v, inputs) for k, v in value.items()}
+        return {k: substitute(v, inputs) for k, v in value.items()}
     if isinstance(value, list):
-        return [_sub(v, inputs) for v in value]
+        return [substitute(v, inputs) for v in value]
     return value
 
 
@@ -67,7 +67,7 @@ def analyze_steps(steps: list[tuple[Any, str | None]], sur: Surroundings) -> Ana
     for n, (raw, comment) in enumerate(steps, 1):
         if not isinstance(raw, dict):
             continue
-        step = _sub(raw, sur.inputs)
+        step = substitute(raw, sur.inputs)
         where = _label(n, step)
         env = env_map(step.get("env"))
         if env is None:
@@ -162,7 +162,7 @@ def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: s
         given = inputs.get(str(name)) or next(
             (v for k, v in inputs.items() if k.lower() == str(name).lower()), None)
         default = spec.get("default") if isinstance(spec, dict) else None
-        values[str(name).lower()] = given if given is not None else text(default)
+        values[f"inputs.{name}".lower()] = given if given is not None else text(default)
     runs: dict[str, Any] = data["runs"] if isinstance(data.get("runs"), dict) else {}
     using = text(runs.get("using")).lower()
     if using == "composite" and isinstance(runs.get("steps"), list):
