@@ -133,9 +133,12 @@ def _decide(plans: list[JobPlan], top_present: bool, top: Grant | None, callee: 
     if not top_present:
         if callee:
             return None, jobs, []
-        if governed and not blocked:
+        if governed and all(p.status == "aliased" for p in blocked):
+            # a job inside a YAML anchor cannot be edited, but may need no block of its own
             new_top = _default_for([p.want for p in governed], None)
-            return new_top, jobs + [p for p in governed if p.want != new_top], []
+            needing = [p for p in governed if p.want != new_top]
+            if all(p.status != "aliased" for p in needing):
+                return new_top, jobs + needing, []
         return None, jobs + [p for p in governed if p.status == "default"], []
     if top is None:
         return None, jobs, []
@@ -293,7 +296,7 @@ def _notes(plans: list[JobPlan], blocked: list[JobPlan], callee: bool, top_prese
                               "use; its own block is left as it is, since a job-level list is a "
                               "deliberate choice and a use may be missing from the knowledge "
                               "base (remove the scope if nothing needs it)"))
-        elif p.status == "aliased":
+        elif p.status == "aliased" and not top_changed:
             notes.append(Note(ID, where, f"job `{p.id}` is part of a YAML anchor used in several "
                               "places; left as it is"))
         elif callee and p.status == "default":
