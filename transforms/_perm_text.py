@@ -82,8 +82,10 @@ def top_explanation(grant: Map[str, str], old: str | None, covered: list[str],
     else:
         scope = (f"{what}: every job has a block of its own, and this default covers jobs "
                  "added later.")
-    body = (f"{scope} Without any block the token gets the repository default, which is "
-            "read-write on repositories and organisations created before February 2023.")
+    body = scope
+    if old is None:
+        body += (" Without any block the token gets the repository default, which is "
+                 "read-write on repositories and organisations created before February 2023.")
     extra = trigger_notes(triggers)
     return body + (f" {extra}" if extra else "")
 
