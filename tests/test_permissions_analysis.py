@@ -134,3 +134,10 @@ def test_a_python_default_shell_with_the_token_is_unknown() -> None:
     wf = ("on: push\njobs:\n  j:\n    runs-on: x\n    defaults:\n      run:\n        shell: python\n"
           "    env:\n      GITHUB_TOKEN: ${{ github.token }}\n    steps:\n      - run: print(1)\n")
     assert needs(wf)[1] == ['step 1 (`print(1)`): a `python` script that can reach the job token']
+
+
+def test_a_token_written_to_github_env_reaches_later_steps() -> None:
+    wf = ("on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n"
+          "      - run: echo \"GH_TOKEN=${{ github.token }}\" >> \"$GITHUB_ENV\"\n"
+          "      - run: gh pr comment 1 --body hi\n")
+    assert needs(wf) == ({"pull-requests": "write"}, [])

@@ -18,6 +18,10 @@ PACKAGES_DOC = ("https://docs.github.com/en/packages/managing-github-packages-us
                 "#authenticating-to-package-registries-on-github")
 
 
+# The name under which a token an earlier step wrote to $GITHUB_ENV is tracked.
+EXPORTED_TOKEN = "FIXBOT_EXPORTED_TOKEN"
+
+
 @dataclass(frozen=True)
 class Found:
     where: str  # e.g. 'step 3 "Publish" (softprops/action-gh-release@v2)'

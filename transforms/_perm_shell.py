@@ -15,6 +15,7 @@ from typing import Any
 from fixbot.kb import Need, analyze_shell
 from fixbot.kb.shell_lex import lex
 from transforms._perm_model import (
+    EXPORTED_TOKEN,
     OIDC_DOC,
     Analysis,
     Found,
@@ -122,6 +123,8 @@ def run_script(script: str, shell: Any, env: Map[str, str], persisted: bool, whe
         out.unknown.extend(f"{where}: `{u}`" for u in found.unknown)
         for prog in _opaque_programs(script, bool(in_env)):
             via = f" (in ${in_env[0]})" if in_env else ""
+            if in_env and in_env[0] == EXPORTED_TOKEN:
+                via = " (a token an earlier step wrote to $GITHUB_ENV)"
             out.unknown.append(f"{where}: `{prog}` runs with the job token{via}")
 
 

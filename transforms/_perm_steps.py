@@ -14,6 +14,7 @@ from typing import Any
 
 from fixbot.kb import Need, analyze_github_script, is_job_token, lookup_action
 from transforms._perm_model import (
+    EXPORTED_TOKEN,
     OIDC_DOC,
     Analysis,
     Surroundings,
@@ -64,6 +65,7 @@ def analyze_steps(steps: list[tuple[Any, str | None]], sur: Surroundings) -> Ana
     """Needs of a list of steps, each given with the version comment after its ``uses:``."""
     out = Analysis()
     persisted = False  # a checkout left the job token in .git/config
+    exported: dict[str, str] = {}  # the token written to $GITHUB_ENV reaches every later step
     for n, (raw, comment) in enumerate(steps, 1):
         if not isinstance(raw, dict):
             continue
@@ -73,7 +75,7 @@ def analyze_steps(steps: list[tuple[Any, str | None]], sur: Surroundings) -> Ana
         if env is None:
             out.unknown.append(f"{where}: `env:` is an expression that may hold the job token")
             continue
-        env = {**sur.env, **env}
+        env = {**sur.env, **exported, **env}
         uses = step.get("uses")
         if isinstance(uses, str):
             with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
@@ -83,7 +85,11 @@ def analyze_steps(steps: list[tuple[Any, str | None]], sur: Surroundings) -> Ana
                 persisted = persisted or _persists(inputs)
         elif "run" in step:
             shell = step.get("shell") if "shell" in step else sur.shell
-            run_script(text(step.get("run")), shell, env, persisted, where, sur, out)
+            script = text(step.get("run"))
+            run_script(script, shell, env, persisted, where, sur, out)
+            if "GITHUB_ENV" in script and (mentions_job_token(script) or any(
+                    v in script for v in token_vars(env))):
+                exported[EXPORTED_TOKEN] = "${{ github.token }}"
     return out
 
 
