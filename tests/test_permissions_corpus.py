@@ -4,7 +4,9 @@
   nothing;
 - ``check-jsonschema --builtin-schema vendor.github-workflows`` validity is unchanged per file;
 - ``zizmor --offline``: ``excessive-permissions`` findings drop, and no finding of any kind is
-  new (per file and audit id).
+  new (per file and audit id);
+- no job is granted more than an explicit block gave it, and jobs of unknown needs keep exactly
+  the permissions they had.
 
 The corpus has no repository context (local actions and callees are not there to read; workflow
 files are renamed ``head__x.yml``), so jobs using them are unknown and keep their permissions:
@@ -178,3 +180,41 @@ def test_all_transforms_together_settle_in_one_run(corpus_tree: Path,
     fix_paths(repos(dest), transforms, write=True)
     again = fix_paths(repos(dest), transforms, write=False)
     assert [r.path for r in again if r.status == "changed"] == []
+
+
+def _effective(doc: Document) -> dict[str, object]:
+    """Per job: its grant (scope map), "default" (no block anywhere) or "unreadable"."""
+    from transforms._perm_scopes import parse_grant
+
+    out: dict[str, object] = {}
+    top = doc.node_at(("permissions",))
+    jobs = doc.data.get("jobs") if isinstance(doc.data, dict) else None
+    for jid in (jobs if isinstance(jobs, dict) else {}):
+        job = jobs[jid]
+        own = isinstance(job, dict) and "permissions" in job
+        if not own and "permissions" not in doc.data:
+            out[str(jid)] = "default"
+            continue
+        grant = parse_grant(doc.node_at(("jobs", jid, "permissions")) if own else top)
+        out[str(jid)] = grant if grant is not None else "unreadable"
+    return out
+
+
+def test_never_raises_and_keeps_unknown_jobs_exactly(fixed: tuple[Path, list[FileResult]]
+                                                     ) -> None:
+    from transforms._perm_scopes import missing
+
+    _, results = fixed
+    for r in results:
+        if r.status != "changed":
+            continue
+        assert r.original is not None and r.updated is not None
+        before = _effective(Document(r.original.lstrip("\ufeff")))
+        after = _effective(Document(r.updated.lstrip("\ufeff")))
+        unknown = {n.location.removeprefix("jobs.") for n in r.notes if "unknown (" in n.message}
+        for jid, was in before.items():
+            now = after[jid]
+            if jid in unknown:
+                assert now == was, (r.path, jid)
+            elif isinstance(was, dict):
+                assert isinstance(now, dict) and missing(was, now) == {}, (r.path, jid, was, now)
