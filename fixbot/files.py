@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def decode(data: bytes) -> str:
         raise InputError(f"not UTF-8 text (invalid byte at offset {e.start})") from e
 
 
-def repo_reader(root: Path):  # type: ignore[no-untyped-def]
+def repo_reader(root: Path) -> Callable[[str], str | None]:
     """A RepoContext.read_text for files under ``root`` that refuses anything unsafe."""
     real_root = root.resolve()
 

@@ -131,7 +131,7 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
-class _ComposeOnly(_Loader):  # type: ignore[misc,valid-type]
+class _ComposeOnly(_Loader):
     """The loader without tag resolution: scalars are resolved by ``resolve_plain`` instead."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:

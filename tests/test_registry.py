@@ -19,7 +19,7 @@ def test_every_module_is_registered() -> None:
 
 def test_interface_and_ids() -> None:
     for tid, module in REGISTRY.items():
-        assert module.ID == tid
+        assert tid == module.ID
         assert tid not in PLANNED
         assert module.SUMMARY and "\n" not in module.SUMMARY
         assert module.DOCS.startswith("https://")
