@@ -179,7 +179,8 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
         if p in moved:
             found.append(_moved_change(wf, p, root))
         else:
-            found.append(_job_change(wf, p, triggers, [] if moved else blocked))
+            found.append(_job_change(wf, p, triggers,
+                                     [] if moved or new_top is not None else blocked))
     if found and isinstance(found[0], Change):
         first = found[0]
         found[0] = Change(first.transform, first.location, first.line, first.summary,
