@@ -137,8 +137,11 @@ def _line_end(text: str, pos: int) -> int:
 
 
 def _content_end(text: str, node: YNode) -> int:
-    """End of the last non-blank character of a node (block scalars and mappings include
-    trailing blank lines in their spans)."""
+    """End of a node's own text. A block collection's span runs on to the next token, over the
+    blank lines and comments that follow it (which belong to what comes next), so the end is
+    that of its last item; block scalars also lose their trailing blank lines."""
+    while isinstance(node, (Mapping, Sequence)) and not node.flow and node.items:
+        node = node.items[-1][1] if isinstance(node, Mapping) else node.items[-1]
     end = node.end
     while end > node.start and text[end - 1] in " \t\r\n":
         end -= 1
@@ -229,15 +232,18 @@ def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style
         raise TransformError(f"line {mapping.line + 1}: no key {key!r} to replace")
     op = SetOp(mapping.path + (key,), value)
     text = doc.text
-    if mapping.flow or (old.line == knode.line and not isinstance(value, (dict, list))) or (
-            isinstance(value, (dict, list)) and not value):
-        if isinstance(old, Scalar) and old.start == old.end:  # "key:" with no value
-            return Edit(old.start, old.end, " " + render_inline(value), op)
-        return Edit(old.start, _content_end(text, old), render_inline(value), op)
+    empty = isinstance(old, Scalar) and old.start == old.end  # "key:" with no value
+    if mapping.flow or not (isinstance(value, (dict, list)) and value):
+        inline = render_inline(value)
+        if empty:
+            return Edit(old.start, old.end, " " + inline, op)
+        if mapping.flow or old.line == knode.line:
+            return Edit(old.start, _content_end(text, old), inline, op)
+        return Edit(_after_colon(text, knode), _content_end(text, old), " " + inline, op)
     # a non-empty block value: it starts on the line after the key
     lines = _render_entry(key, value, knode.col, style)[1:]
     nl = style.newline
-    if isinstance(old, Scalar) and old.start == old.end:
+    if empty:
         pos = _line_end(text, knode.end)
         return Edit(pos, pos, nl + nl.join(lines), op)
     if old.line > knode.line:  # a block value below the key: replace it, keep the key line

@@ -129,3 +129,17 @@ def test_shared_nodes_are_not_edited() -> None:
     assert isinstance(node, Mapping) and node.shared
     with pytest.raises(TransformError, match="alias"):
         yamledit.set_key(doc, node, "b", 2, yamledit.detect_style(doc))
+
+
+def test_replace_block_value_keeps_comments_and_blank_lines_that_follow() -> None:
+    text = ("permissions:\n  contents: write\n  # about the jobs\n\n  # more\njobs:\n"
+            "  a:\n    steps:\n      - run: x\n\n    # trailing\n  b: {}\n")
+    out = edit_and_check(text, lambda d, s: yamledit.replace_value(
+        d, d.root, "permissions", {"contents": "read"}, s))
+    assert out == text.replace("contents: write", "contents: read")
+    out = edit_and_check(text, lambda d, s: yamledit.replace_value(
+        d, d.root, "permissions", {}, s))
+    assert out == text.replace("permissions:\n  contents: write", "permissions: {}")
+    out = edit_and_check(text, lambda d, s: yamledit.set_key(
+        d, d.node_at(("jobs", "a")), "permissions", {"issues": "write"}, s))
+    assert out == text.replace("      - run: x\n", "      - run: x\n    permissions:\n      issues: write\n")

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from fixbot import yamledit
 from fixbot.kb import Need
-from fixbot.types import Change, Edit, Finding, Note
+from fixbot.types import Change, Finding, Note
 from fixbot.workflow import RepoContext, Workflow
-from fixbot.yamlmodel import Mapping, Scalar, YNode
+from fixbot.yamlmodel import Mapping, Scalar
 from transforms import _perm_text as txt
 from transforms._perm_jobs import analyze_job
 from transforms._perm_model import OIDC_DOC, Analysis, Found
@@ -191,33 +191,9 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
     return found
 
 
-def _set_permissions(wf: Workflow, mapping: Mapping, value: object,
-                     before: tuple[str, ...]) -> Edit:
-    """``set_key`` for ``permissions``; when it replaces a block mapping, the edit stops at the
-    end of the old block's last line, so blank lines and comments that follow it (which belong
-    to the next key) keep their bytes."""
-    edit = yamledit.set_key(wf.doc, mapping, "permissions", value, wf.style, before=before)
-    old = mapping.get("permissions")
-    if not isinstance(old, Mapping) or old.flow or not old.items:
-        return edit
-    last: YNode = old
-    while isinstance(last, Mapping) and not last.flow and last.items:
-        last = last.items[-1][1]
-    text = wf.doc.text
-    eol = text.find("\n", last.end)
-    end = len(text) if eol < 0 else eol - (1 if eol > 0 and text[eol - 1] == "\r" else 0)
-    if value == {}:  # `permissions: {}` on the key's own line
-        key = mapping.key_node("permissions")
-        assert key is not None
-        return Edit(text.index(":", key.end) + 1, end, " {}", edit.op)
-    if edit.start <= end < edit.end:
-        return Edit(edit.start, end, edit.new, edit.op)
-    return edit
-
-
 def _top_change(wf: Workflow, root: Mapping, grant: Grant, old: Grant | None,
                 governed: list[JobPlan], triggers: set[str]) -> Change:
-    edit = _set_permissions(wf, root, ordered(grant), ("jobs",))
+    edit = yamledit.set_key(wf.doc, root, "permissions", ordered(grant), wf.style, before=("jobs",))
     key = root.key_node("permissions") or root.key_node("jobs")
     line = (key.line if key else root.line) + 1
     old_text = f"`permissions: {describe(old)}`" if old is not None else None
@@ -232,7 +208,7 @@ def _top_change(wf: Workflow, root: Mapping, grant: Grant, old: Grant | None,
 
 def _job_change(wf: Workflow, p: JobPlan, triggers: set[str], blocked: list[JobPlan]) -> Change:
     before = () if p.caller else ("steps",)
-    edit = _set_permissions(wf, p.node, ordered(p.want), before)
+    edit = yamledit.set_key(wf.doc, p.node, "permissions", ordered(p.want), wf.style, before=before)
     old = None
     if p.own and p.cap is not None:
         old = f"`permissions: {describe(p.cap)}`"
@@ -253,7 +229,7 @@ def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
     node = root.get("permissions")
     value = node.value if isinstance(node, Scalar) else ordered(p.cap or {})
     before = () if p.caller else ("steps",)
-    edit = _set_permissions(wf, p.node, value, before)
+    edit = yamledit.set_key(wf.doc, p.node, "permissions", value, wf.style, before=before)
     grant = describe(p.cap or {})
     return Change(
         ID, f"jobs.{p.id}", p.line,
