@@ -24,8 +24,34 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def lay_out(root: Path, dest: Path) -> list[Path]:
-    """Copy every corpus file to ``dest/<repo>/.github/workflows/<file>``; return repo roots."""
-    repos: list[Path] = []
+    """Copy the corpus into one repository per snapshot: ``dest/<owner>__<repo>@<when>/``.
+
+    Files keep their original path (``MANIFEST.tsv``), so a workflow that calls a sibling
+    (``uses: ./.github/workflows/x.yml``) finds it as it would in the real repository. Starter
+    templates, which live outside ``.github/workflows/`` upstream, go there under their flattened
+    name. Without a manifest every file goes to ``dest/<owner>__<repo>/.github/workflows/``.
+    Returns the repository roots, sorted.
+    """
+    manifest = root / "MANIFEST.tsv"
+    repos: set[Path] = set()
+    if manifest.is_file():
+        with manifest.open(encoding="utf-8") as f:
+            header = f.readline().rstrip("\n").split("\t")
+            for line in f:
+                row = dict(zip(header, line.rstrip("\n").split("\t"), strict=True))
+                src = root / row["path"]
+                repo_dir, filename = src.parent.name, src.name
+                when, name = filename.split("__", 1)
+                original = row["original_path"]
+                rel = original if original.startswith(".github/workflows/") and \
+                    "/" not in original.removeprefix(".github/workflows/") else \
+                    f".github/workflows/{name}"
+                repo = dest / f"{repo_dir}@{when}"
+                target = repo / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+                repos.add(repo)
+        return sorted(repos)
     for repo_dir in sorted((root / "workflows").iterdir()):
         if not repo_dir.is_dir():
             continue
@@ -34,5 +60,5 @@ def lay_out(root: Path, dest: Path) -> list[Path]:
         for f in sorted(repo_dir.iterdir()):
             if f.is_file():
                 shutil.copyfile(f, target / f.name)
-        repos.append(dest / repo_dir.name)
-    return repos
+        repos.add(dest / repo_dir.name)
+    return sorted(repos)

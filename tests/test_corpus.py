@@ -19,8 +19,8 @@ from fixbot.commands.fix import fix_paths
 from transforms import REGISTRY
 
 UNPARSABLE = {  # documented in the corpus README: template placeholders as mapping keys
-    "actions__starter-workflows/.github/workflows/head__code-scanning__nowsecure.yml",
-    "actions__starter-workflows/.github/workflows/head__code-scanning__nowsecure-mobile-sbom.yml",
+    "actions__starter-workflows@head/.github/workflows/code-scanning__nowsecure.yml",
+    "actions__starter-workflows@head/.github/workflows/code-scanning__nowsecure-mobile-sbom.yml",
 }
 
 

@@ -8,9 +8,10 @@
 - no job is granted more than an explicit block gave it, and jobs of unknown needs keep exactly
   the permissions they had.
 
-The corpus has no repository context (local actions and callees are not there to read; workflow
-files are renamed ``head__x.yml``), so jobs using them are unknown and keep their permissions:
-the drop is measured, printed and asserted at the honest level reached.
+The corpus is laid out as one repository per snapshot with the original file paths, so local
+reusable workflows resolve; local actions (``.github/actions/``) are not in the corpus, so jobs
+using them are unknown and keep their permissions: the drop is measured, printed and asserted at
+the honest level reached.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from fixbot.yamlmodel import Document
 from transforms import REGISTRY
 
 UNPARSABLE = {  # documented in the corpus README: template placeholders as mapping keys
-    "actions__starter-workflows/.github/workflows/head__code-scanning__nowsecure.yml",
-    "actions__starter-workflows/.github/workflows/head__code-scanning__nowsecure-mobile-sbom.yml",
+    "actions__starter-workflows@head/.github/workflows/code-scanning__nowsecure.yml",
+    "actions__starter-workflows@head/.github/workflows/code-scanning__nowsecure-mobile-sbom.yml",
 }
 # Measured (see the module docstring and docs/transforms/permissions.md); a regression guard.
-MIN_EXCESSIVE_DROP = 0.72
-MIN_FIXED_WORKFLOWS = 330
+MIN_EXCESSIVE_DROP = 0.74
+MIN_FIXED_WORKFLOWS = 340
 
 PERMISSIONS = REGISTRY["permissions"]
 
