@@ -44,7 +44,7 @@ def unified_diff(r: FileResult) -> str:
         return ""
     return "".join(difflib.unified_diff(
         r.original.splitlines(keepends=True), r.updated.splitlines(keepends=True),
-        fromfile=f"a/{r.path}", tofile=f"b/{r.path}"))
+        fromfile=f"a/{r.path.lstrip('/')}", tofile=f"b/{r.path.lstrip('/')}"))
 
 
 def fix_text(results: list[FileResult], verb: str) -> str:
