@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping as Map
 from typing import Any
 
-from fixbot.kb import Need, analyze_shell
+from fixbot.kb import Need, analyze_shell, lookup_program
 from fixbot.kb.shell_lex import lex
 from transforms._perm_model import (
     EXPORTED_TOKEN,
@@ -63,7 +63,7 @@ _INERT = frozenset({
     "tee", "find", "jq", "yq", "basename", "dirname", "realpath", "readlink", "mktemp",
     "sha256sum", "sha1sum", "sha512sum", "md5sum", "shasum", "base64", "tar", "zip", "unzip",
     "gzip", "gunzip", "xz", "bzip2", "diff", "cmp", "file", "stat", "du", "df", "printenv",
-    "which", "type", "hash", "seq", "expr", "bc", "column", "fold", "nl", "rev", "paste", "comm",
+    "which", "type", "hash", "install", "seq", "expr", "bc", "column", "fold", "nl", "rev", "paste", "comm",
     "split", "truncate", "whoami", "id", "uname", "hostname", "nproc", "free", "ps", "kill",
     "wait", "trap", "for", "in", "while", "until", "if", "then", "else", "elif", "fi", "do",
     "done", "case", "esac", "select", "function", "{", "}", "(", ")", "!", "local", "declare",
@@ -76,6 +76,9 @@ _INERT = frozenset({
 _WRAPPERS = frozenset({"sudo", "env", "time", "nohup", "timeout", "exec", "command", "builtin",
                        "nice", "xargs", "stdbuf"})
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[^]]*\])?\+?=")
+# Shell functions defined in the script: their bodies are analysed where they stand, so a call
+# to one is not an unknown program.
+_FUNC_DEF = re.compile(r"(?m)^\s*(?:function\s+([\w.:-]+)|([\w.:-]+)\s*\(\s*\))")
 
 
 
@@ -121,7 +124,15 @@ def run_script(script: str, shell: Any, env: Map[str, str], persisted: bool, whe
                                        "actions/checkout persisted")
     if avail:
         out.unknown.extend(f"{where}: `{u}`" for u in found.unknown)
-        for prog in _opaque_programs(script, bool(in_env)):
+        unknown: list[str] = []
+        for prog, line in _opaque_commands(script, bool(in_env)):
+            needs = lookup_program(prog, line)
+            if needs is not None:
+                for need in needs:
+                    out.add(where, need)
+            elif prog not in unknown:
+                unknown.append(prog)
+        for prog in unknown:
             via = f" (in ${in_env[0]})" if in_env else ""
             if in_env and in_env[0] == EXPORTED_TOKEN:
                 via = " (a token an earlier step wrote to $GITHUB_ENV)"
@@ -149,18 +160,10 @@ def _pushing_tools(script: str, where: str, sur: Surroundings, out: Analysis,
                                "credentials (it is not in the repository context to read)")
 
 
-def _opaque_programs(script: str, whole_env: bool) -> list[str]:
-    """Programs the script runs with the token that the KB cannot account for."""
-    progs: list[str] = []
-    for prog, _ in _opaque_commands(script, whole_env):
-        if prog not in progs:
-            progs.append(prog)
-    return progs
-
-
 def _opaque_commands(script: str, whole_env: bool) -> list[tuple[str, str]]:
     """(program, command line) of the commands the KB cannot account for."""
     lexed = lex(script)
+    functions = {(a or b).lower() for a, b in _FUNC_DEF.findall(script)}
     progs: list[tuple[str, str]] = []
     exported = whole_env
     for raw in lexed.commands:
@@ -179,7 +182,8 @@ def _opaque_commands(script: str, whole_env: bool) -> list[tuple[str, str]]:
                 exported = True  # a bare assignment: later commands may use the variable
             continue
         prog = words[0].rsplit("/", 1)[-1].lower()
-        if prog in _INERT or prog in ("gh", "git", "curl", "wget") or prog.startswith(("$", "-")):
+        if prog in _INERT or prog in ("gh", "git", "curl", "wget") or prog.startswith(("$", "-")) \
+                or prog in functions:
             continue
         progs.append((prog, " ".join(lexed.restore(w) for w in words)))
     return progs

@@ -9,6 +9,7 @@ Public API::
     lookup_reusable_workflow(uses) -> ActionInfo | None
     analyze_shell(script) -> ScriptAnalysis
     analyze_github_script(script) -> ScriptAnalysis
+    lookup_program(prog, line) -> tuple[Need, ...] | None
     merge_scopes(*maps) -> dict[str, Access]
 """
 
@@ -26,6 +27,7 @@ from fixbot.kb.model import (
     merge_scopes,
 )
 from fixbot.kb.scripts import analyze_github_script, analyze_shell
+from fixbot.kb.tables import lookup_program
 
 __all__ = [
     "SCOPES",
@@ -38,6 +40,7 @@ __all__ = [
     "analyze_shell",
     "is_job_token",
     "lookup_action",
+    "lookup_program",
     "lookup_reusable_workflow",
     "merge_scopes",
 ]

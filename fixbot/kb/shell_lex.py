@@ -18,6 +18,8 @@ _HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _SHELL_FED = re.compile(r"(?:^|[;&|(\s])(?:bash|sh|zsh|dash)(?:\s+-[a-z]+)*\s*<<")
 
 _OPERATORS = set(";&|()\n")
+_KEYWORDS = frozenset({"if", "elif", "while", "until", "then", "do", "else", "!"})
+_ARRAY_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[^]]*\])?\+?=$")
 
 
 class Lexed:
@@ -83,11 +85,36 @@ def _matching_paren(text: str, start: int) -> int:
     return len(text)
 
 
+def _substitutions(text: str, commands: list[list[str]]) -> None:
+    """Lex only the ``$(...)``/backtick substitutions of a data text (array items, arithmetic)."""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "'":
+            j = text.find("'", i + 1)
+            i = n if j < 0 else j + 1
+        elif c == "\\":
+            i += 2
+        elif text.startswith("$(", i) and not text.startswith("$((", i):
+            k = _matching_paren(text, i + 1)
+            _lex(text[i + 2 : k], commands)
+            i = k + 1
+        elif c == "`":
+            j = text.find("`", i + 1)
+            j = n if j < 0 else j
+            _lex(text[i + 1 : j], commands)
+            i = j + 1
+        else:
+            i += 1
+
+
 def _lex(text: str, commands: list[list[str]]) -> None:
     words: list[str] = []
     buf: list[str] = []
     in_word = False
     skip_next = False  # the next word is a redirection target
+    in_case = 0  # open `case ... esac` blocks
+    expect_pattern = False  # the next `)` closes a case pattern, which is data
     i, n = 0, len(text)
 
     def end_word() -> None:
@@ -100,10 +127,18 @@ def _lex(text: str, commands: list[list[str]]) -> None:
         buf, in_word = [], False
 
     def end_command() -> None:
-        nonlocal words
+        nonlocal words, in_case, expect_pattern
         end_word()
         if words:
-            commands.append(words)
+            if words[0] == "case" and words[-1] == "in":
+                in_case += 1
+                expect_pattern = True
+            elif words[0] == "esac":
+                in_case = max(0, in_case - 1)
+                expect_pattern = False
+                words = words[1:]
+            if words:
+                commands.append(words)
         words = []
 
     while i < n:
@@ -145,6 +180,38 @@ def _lex(text: str, commands: list[list[str]]) -> None:
             buf.append(text[i + 1])
             in_word = True
             i += 2
+        elif text.startswith("$((", i) or (c == "(" and not in_word and text.startswith("((", i)
+                                            and all(w in _KEYWORDS for w in words)):
+            # arithmetic: $((...)) is a word, ((...)) a command; neither runs a program
+            start = i + 1 if c == "$" else i
+            k = _matching_paren(text, start)
+            _substitutions(text[start + 2 : k - 1], commands)
+            if c == "$":
+                buf.append("$((...))")
+                in_word = True
+            i = k + 1
+        elif c == "(" and in_word and _ARRAY_ASSIGN.match("".join(buf)):
+            # an array assignment: name=(item ...) holds data, not a command
+            k = _matching_paren(text, i)
+            _substitutions(text[i + 1 : k], commands)
+            buf.append("(...)")
+            i = k + 1
+        elif c == "|" and expect_pattern and in_case and not text.startswith("||", i):
+            end_word()  # alternatives of a case pattern
+            i += 1
+        elif c == ")" and (expect_pattern and in_case or words[:1] == ["case"] and "in" in words):
+            # the end of a case pattern (`a|b)`, `*)`): the words before it are data
+            end_word()
+            if words[:1] == ["case"] and "in" in words:
+                words = words[: words.index("in") + 1]
+                end_command()
+            buf, in_word, words = [], False, []
+            expect_pattern = False
+            i += 1
+        elif c == ";" and text.startswith(";;", i):
+            end_command()
+            expect_pattern = in_case > 0
+            i += 3 if text.startswith(";;&", i) else 2
         elif c == "$" and text.startswith("$(", i) or c in "<>" and text.startswith("(", i + 1):
             k = _matching_paren(text, i + 1)
             _lex(text[i + 2 : k], commands)

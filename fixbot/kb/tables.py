@@ -193,3 +193,39 @@ def octokit_need(namespace: str, method: str) -> tuple[Need | None, bool]:
         reason = f"octokit {key} uses the {scope} API ({level})"
         return Need(scopes={scope: level}, reason=reason, source=source), True
     return None, False
+
+
+@dataclass(frozen=True)
+class ProgramRule:
+    name: str  # the program as the shell runs it (lower case, no directory)
+    args: re.Pattern[str] | None  # searched in the rest of the command line; None = any
+    needs: tuple[Need, ...]  # empty: known to need no scope
+
+
+@lru_cache(maxsize=1)
+def program_rules() -> tuple[ProgramRule, ...]:
+    """``[[program]]`` tables of ``scripts.toml``: well-known programs that use the job token."""
+    text = resources.files("fixbot.kb").joinpath("scripts.toml").read_text(encoding="utf-8")
+    out: list[ProgramRule] = []
+    for r in tomllib.loads(text).get("program", []):
+        source = str(r["source"])
+        args = r.get("args")
+        out.append(ProgramRule(
+            name=str(r["name"]).lower(),
+            args=re.compile(str(args)) if args is not None else None,
+            needs=tuple(_need(n, source) for n in r.get("needs", [])),
+        ))
+    return tuple(out)
+
+
+def lookup_program(prog: str, line: str) -> tuple[Need, ...] | None:
+    """Needs of a program run with the job token in its environment; None when unknown.
+
+    ``line`` is the command line, program first. The first rule whose name matches and whose
+    ``args`` pattern (if any) is found in the arguments applies.
+    """
+    rest = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
+    for rule in program_rules():
+        if rule.name == prog.lower() and (rule.args is None or rule.args.search(rest)):
+            return rule.needs
+    return None

@@ -1,0 +1,75 @@
+"""Well-known programs run with the job token, and shell syntax the lexer reads as data."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixbot.kb import Need, analyze_shell, lookup_program, merge_scopes
+from fixbot.kb.shell_lex import lex
+from fixbot.kb.tables import program_rules
+
+
+def _scopes(needs: tuple[Need, ...]) -> dict[str, str]:
+    return merge_scopes(*(n.scopes for n in needs))
+
+
+def test_program_rules_are_well_formed() -> None:
+    for rule in program_rules():
+        assert rule.name == rule.name.lower()
+        for need in rule.needs:
+            assert need.reason and need.source.startswith("https://"), rule.name
+            assert "id-token" not in need.scopes or not need.via_token, rule.name
+            assert "deployments" not in need.scopes, rule.name
+
+
+def test_goreleaser_gets_every_documented_scope() -> None:
+    needs = lookup_program("goreleaser", "goreleaser release --clean")
+    assert needs is not None
+    assert _scopes(needs) == {"contents": "write", "id-token": "write", "issues": "write",
+                              "packages": "write"}
+    assert [n.via_token for n in needs if "id-token" in n.scopes] == [False]
+
+
+@pytest.mark.parametrize("line", ["dist host --steps=upload", "dist plan --output-format=json",
+                                  "cargo dist build --tag=v1"])
+def test_cargo_dist_releases_need_contents_write(line: str) -> None:
+    needs = lookup_program(line.split()[0], line)
+    assert needs is not None and _scopes(needs) == {"contents": "write"}
+
+
+@pytest.mark.parametrize("line", ["cargo build --release", "cargo release patch", "node x.js",
+                                  "semantic-release", "npx changeset publish"])
+def test_other_programs_stay_unknown(line: str) -> None:
+    assert lookup_program(line.split()[0], line) is None
+
+
+def test_array_assignments_are_data() -> None:
+    cmds = lex('labels=("release blocker")\nlabels+=("minor $(gh api x) blocker")\nfoo').commands
+    assert ["release", "blocker"] not in cmds and ["gh", "api", "x"] in cmds and ["foo"] in cmds
+    assert not any(c[0] in ("release", "minor") for c in cmds)
+
+
+def test_arithmetic_runs_no_program() -> None:
+    cmds = lex("n=$((n + 1))\n(( count++ ))\necho $(( $(date +%s) - 1 ))").commands
+    assert [c[0] for c in cmds] == ["n=$((...))", "date", "echo"]
+
+
+def test_case_patterns_are_data() -> None:
+    script = 'case "$a" in\n  foo|bar) gh pr view 1 ;;\n  *)\n    echo no\n    ;;\nesac\nbaz'
+    assert lex(script).commands == [["case", "$a", "in"], ["gh", "pr", "view", "1"],
+                                    ["echo", "no"], ["baz"]]
+    one_line = lex("case $a in foo) one;; *) two;; esac; three").commands
+    assert one_line == [["case", "$a", "in"], ["one"], ["two"], ["three"]]
+    # a subshell inside a case arm is still a command
+    assert ["make"] in lex("case $a in\n x) (cd d; make) ;;\nesac").commands
+
+
+def test_case_arm_gh_calls_still_count() -> None:
+    found = analyze_shell('case "$1" in\n  *) gh pr comment 1 -b hi ;;\nesac')
+    assert merge_scopes(*(n.scopes for n in found.needs)) == {"pull-requests": "write"}
+
+
+def test_arithmetic_conditions_run_no_program() -> None:
+    cmds = lex("if (( unavailable > 0 )); then\n  echo x\nfi\nwhile ((i < 3)); do i=1; done").commands
+    assert [c[0] for c in cmds] == ["if", "then", "echo", "fi", "while", "do", "done"]
+    assert not any("unavailable" in c or "i" in c for c in cmds)
