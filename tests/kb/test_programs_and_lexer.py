@@ -73,3 +73,12 @@ def test_arithmetic_conditions_run_no_program() -> None:
     cmds = lex("if (( unavailable > 0 )); then\n  echo x\nfi\nwhile ((i < 3)); do i=1; done").commands
     assert [c[0] for c in cmds] == ["if", "then", "echo", "fi", "while", "do", "done"]
     assert not any("unavailable" in c or "i" in c for c in cmds)
+
+
+def test_smokeshow_and_pinact() -> None:
+    needs = lookup_program("smokeshow", "smokeshow upload htmlcov")
+    assert needs is not None and _scopes(needs) == {"statuses": "write"}
+    plain = lookup_program("pinact", "pinact run -u")
+    assert plain is not None and _scopes(plain) == {"contents": "read"}
+    review = lookup_program("pinact", "pinact run -review -pr 3")
+    assert review is not None and _scopes(review) == {"contents": "read", "pull-requests": "write"}
