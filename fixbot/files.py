@@ -115,5 +115,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     mode = path.stat().st_mode
     tmp = path.with_name(f".{path.name}.fixbot-tmp")
     tmp.write_bytes(data)
-    os.chmod(tmp, mode & 0o7777)
-    os.replace(tmp, path)
+    try:
+        os.chmod(tmp, mode & 0o7777)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -84,3 +84,19 @@ def test_deep_nesting_is_an_error_not_a_crash(tmp_path, capsys) -> None:
     assert rc == 3
     assert out["files"][0]["status"] == "error"
     assert out["files"][0]["error"] == "nesting too deep"
+
+
+def test_a_file_that_cannot_be_written_is_an_error_and_the_rest_is_fixed(tmp_path, capsys) -> None:
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "a.yml").write_bytes(GOOD)
+    (wf / "b.yml").write_bytes(GOOD)
+    (wf / ".a.yml.fixbot-tmp").mkdir()  # where the new a.yml would be written first
+    rc = main(["fix", str(tmp_path), "--format", "json", "--only", "persist-credentials"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 3
+    assert [(f["path"], f["status"], f["error"]) for f in out["files"]] == [
+        (".github/workflows/a.yml", "error", "cannot write the fixed file: Is a directory"),
+        (".github/workflows/b.yml", "changed", None)]
+    assert (wf / "a.yml").read_bytes() == GOOD
+    assert (wf / ".a.yml.fixbot-tmp").is_dir()

@@ -58,9 +58,13 @@ def fix_paths(paths: list[str], transforms: list[Any], write: bool,
     else:
         results = _process_chunk(targets, ids)
     if write:
-        for t, r in zip(targets, results, strict=True):
+        for i, (t, r) in enumerate(zip(targets, results, strict=True)):
             if r.status == "changed" and r.updated is not None:
-                files.write_atomic(t.file, r.updated.encode("utf-8"))
+                try:
+                    files.write_atomic(t.file, r.updated.encode("utf-8"))
+                except OSError as e:
+                    results[i] = FileResult(path=r.path, status="error", original=r.original,
+                                            error=f"cannot write the fixed file: {e.strerror or e}")
     return results
 
 
