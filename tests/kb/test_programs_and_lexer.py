@@ -82,3 +82,10 @@ def test_smokeshow_and_pinact() -> None:
     assert plain is not None and _scopes(plain) == {"contents": "read"}
     review = lookup_program("pinact", "pinact run -review -pr 3")
     assert review is not None and _scopes(review) == {"contents": "read", "pull-requests": "write"}
+
+
+def test_zizmor_only_reads() -> None:
+    for line in ("zizmor --format sarif .", "uvx zizmor --format sarif ."):
+        needs = lookup_program(line.split()[0], line)
+        assert needs is not None and _scopes(needs) == {"actions": "read", "contents": "read"}
+    assert lookup_program("uvx", "uvx ruff check") is None
