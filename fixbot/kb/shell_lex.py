@@ -166,6 +166,12 @@ def _lex(text: str, commands: list[list[str]]) -> None:
                     buf.append(text[j + 1])
                     j += 2
                     continue
+                if text.startswith("$((", j):
+                    k = _matching_paren(text, j + 1)
+                    _substitutions(text[j + 3 : k - 1], commands)
+                    buf.append("$((...))")
+                    j = k + 1
+                    continue
                 if text.startswith("$(", j):
                     k = _matching_paren(text, j + 1)
                     _lex(text[j + 2 : k], commands)

@@ -89,3 +89,7 @@ def test_zizmor_only_reads() -> None:
         needs = lookup_program(line.split()[0], line)
         assert needs is not None and _scopes(needs) == {"actions": "read", "contents": "read"}
     assert lookup_program("uvx", "uvx ruff check") is None
+
+
+def test_quoted_arithmetic_runs_no_program() -> None:
+    assert lex('echo "n: $((n + 1)) at $(date)"').commands == [["date"], ["echo", "n: $((...)) at $(...)"]]
