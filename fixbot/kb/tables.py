@@ -210,11 +210,12 @@ def program_rules() -> tuple[ProgramRule, ...]:
     for r in tomllib.loads(text).get("program", []):
         source = str(r["source"])
         args = r.get("args")
-        out.append(ProgramRule(
-            name=str(r["name"]).lower(),
-            args=re.compile(str(args)) if args is not None else None,
-            needs=tuple(_need(n, source) for n in r.get("needs", [])),
-        ))
+        for name in (r["name"], *r.get("aliases", [])):
+            out.append(ProgramRule(
+                name=str(name).lower(),
+                args=re.compile(str(args)) if args is not None else None,
+                needs=tuple(_need(n, source) for n in r.get("needs", [])),
+            ))
     return tuple(out)
 
 

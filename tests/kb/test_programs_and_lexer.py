@@ -93,3 +93,19 @@ def test_zizmor_only_reads() -> None:
 
 def test_quoted_arithmetic_runs_no_program() -> None:
     assert lex('echo "n: $((n + 1)) at $(date)"').commands == [["date"], ["echo", "n: $((...)) at $(...)"]]
+
+
+@pytest.mark.parametrize("line", [
+    "npm publish", "gem push --KEY github --host https://rubygems.pkg.github.com/o x.gem",
+    "mvn --batch-mode deploy -s settings.xml", "gradlew publish", "gradle publishToMavenLocal",
+    "docker login ghcr.io --username u --password-stdin", "helm registry login ghcr.io -u x",
+])
+def test_publishing_to_github_packages_needs_packages_write(line: str) -> None:
+    needs = lookup_program(line.split()[0], line)
+    assert needs is not None and _scopes(needs) == {"packages": "write"}
+
+
+@pytest.mark.parametrize("line", ["npm run build", "gem build x.gemspec", "mvn test",
+                                  "docker build .", "docker login docker.io -u x"])
+def test_other_package_commands_stay_unknown(line: str) -> None:
+    assert lookup_program(line.split()[0], line) is None
