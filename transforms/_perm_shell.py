@@ -165,7 +165,9 @@ def _opaque_commands(script: str, whole_env: bool) -> list[tuple[str, str]]:
     lexed = lex(script)
     functions = {(a or b).lower() for a, b in _FUNC_DEF.findall(script)}
     progs: list[tuple[str, str]] = []
-    exported = whole_env
+    # a function body runs where it is called: with functions around, every command may see the
+    # token as soon as the script mentions it anywhere
+    exported = whole_env or (bool(functions) and mentions_job_token(script))
     for raw in lexed.commands:
         words = list(raw)
         full = lexed.restore(" ".join(words))

@@ -109,3 +109,12 @@ def test_publishing_to_github_packages_needs_packages_write(line: str) -> None:
                                   "docker build .", "docker login docker.io -u x"])
 def test_other_package_commands_stay_unknown(line: str) -> None:
     assert lookup_program(line.split()[0], line) is None
+
+
+def test_functions_are_followed_where_they_are_called() -> None:
+    from transforms._perm_shell import _opaque_commands
+
+    script = ("release() { goreleaser release --clean; }\n"
+              "GITHUB_TOKEN=${{ github.token }} release\n")
+    progs = [p for p, _ in _opaque_commands(script, False)]
+    assert "goreleaser" in progs and "release" not in progs
