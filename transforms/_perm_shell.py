@@ -76,6 +76,10 @@ _INERT = frozenset({
 _WRAPPERS = frozenset({"sudo", "env", "time", "nohup", "timeout", "exec", "command", "builtin",
                        "nice", "xargs", "stdbuf"})
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[^]]*\])?\+?=")
+# Shell words the lexer leaves in front of the command proper (`then goreleaser ...`,
+# `{ cmd; }`): the program is the word after them.
+_LEADING_KEYWORDS = frozenset({"{", "(", "!", "if", "then", "else", "elif", "do", "while",
+                               "until"})
 # Shell functions defined in the script: their bodies are analysed where they stand, so a call
 # to one is not an unknown program.
 _FUNC_DEF = re.compile(r"(?m)^\s*(?:function\s+([\w.:-]+)|([\w.:-]+)\s*\(\s*\))")
@@ -177,6 +181,7 @@ def _opaque_commands(script: str, whole_env: bool) -> list[tuple[str, str]]:
         if not exported and not mentions_job_token(full):
             continue
         while words and (_ASSIGN.match(words[0]) or words[0] in _WRAPPERS
+                         or words[0] in _LEADING_KEYWORDS
                          or (words[0].startswith("-") and len(words) > 1)):
             words = words[1:]
         if not words:
