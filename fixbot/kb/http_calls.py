@@ -10,47 +10,18 @@ from fixbot.kb.shell_lex import Lexed
 # --- curl / wget ----------------------------------------------------------------------------
 
 _API_HOST = re.compile(r"(api|uploads)\.github\.com|GITHUB_API_URL|github\.api_url|/api/v3/", re.IGNORECASE)
-_HTTP_VALUE = frozenset(
-    {
-        "-X",
-        "--request",
-        "-H",
-        "--header",
-        "-d",
-        "--data",
-        "--data-raw",
-        "--data-binary",
-        "--data-urlencode",
-        "-F",
-        "--form",
-        "-T",
-        "--upload-file",
-        "-o",
-        "--output",
-        "-u",
-        "--user",
-        "-A",
-        "--user-agent",
-        "-w",
-        "--write-out",
-        "--retry",
-        "-m",
-        "--max-time",
-        "--method",
-        "--post-data",
-        "--post-file",
-        "--body-data",
-        "-O",
-        "--output-document",
-        "-Method",
-        "-Uri",
-        "-Headers",
-        "-Body",
-        "-InFile",
-        "-OutFile",
-        "-ContentType",
-    }
-)
+# flags whose value is a request body (curl, wget, Invoke-RestMethod)
+_DATA_FLAGS = frozenset({
+    "-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "-F", "--form", "--post-data",
+    "--post-file", "--body-data", "-Body",
+})
+# flags that take a value
+_HTTP_VALUE = _DATA_FLAGS | frozenset({
+    "-X", "--request", "-H", "--header", "-T", "--upload-file", "-o", "--output",
+    "-u", "--user", "-A", "--user-agent", "-w", "--write-out", "--retry", "-m",
+    "--max-time", "--method", "-O", "--output-document", "-Method", "-Uri", "-Headers", "-InFile",
+    "-OutFile", "-ContentType",
+})
 
 
 def http_call(lexed: Lexed, prog: str, args: list[str], out: Collector) -> None:
@@ -85,19 +56,7 @@ def http_call(lexed: Lexed, prog: str, args: list[str], out: Collector) -> None:
             auth.append(lexed.restore(value))
         elif a in ("-T", "--upload-file", "-InFile"):
             method = method or ("PUT" if a != "-InFile" else "POST")
-        elif a in (
-            "-d",
-            "--data",
-            "--data-raw",
-            "--data-binary",
-            "--data-urlencode",
-            "-F",
-            "--form",
-            "--post-data",
-            "--post-file",
-            "--body-data",
-            "-Body",
-        ):
+        elif a in _DATA_FLAGS:
             body = True
         elif a == "-Uri" and _API_HOST.search(lexed.restore(value)):
             url = lexed.restore(value)
