@@ -87,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
 
     transforms = select(args.only, args.skip)
     write = not (args.check or args.diff)
+    for arg in args.paths:
+        if Path(arg).is_dir() and not (Path(arg) / files.WORKFLOW_DIR).is_dir():
+            print(f"fixbot: {arg}: no {files.WORKFLOW_DIR}/ directory, nothing to fix there",
+                  file=sys.stderr)
     results = fix_paths(args.paths, transforms, write,
                         progress=sys.stderr.isatty() and args.format == "text")
     if args.format == "json":
