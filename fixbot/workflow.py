@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from fixbot.errors import InputError
 from fixbot.yamledit import Style, detect_style
 from fixbot.yamlmodel import Document, Mapping, Scalar, Sequence, YNode
 
@@ -30,7 +31,7 @@ class RepoContext:
             if text is not None:
                 try:
                     doc = Document(text.removeprefix("\ufeff"))
-                except Exception:  # noqa: BLE001 - a broken callee is "unknown", not a crash
+                except InputError:  # a broken callee is "unknown", not a crash
                     doc = None
             self._parsed[path] = doc
         return self._parsed[path]
