@@ -13,6 +13,7 @@ from collections.abc import Mapping as Map
 from typing import Any
 
 from fixbot.kb import Need, analyze_shell, lookup_program
+from fixbot.kb.git_use import may_push_by_name, pushing_tool, script_calls
 from fixbot.kb.shell_lex import lex
 from transforms._perm_model import (
     EXPORTED_TOKEN,
@@ -29,11 +30,6 @@ _GIT_NEEDS = analyze_shell("git push").needs + analyze_shell("git fetch").needs
 OIDC_USE = re.compile(r"ACTIONS_ID_TOKEN_REQUEST_(?:URL|TOKEN)|getIDToken\s*\(")
 CONTENTS_DOC = ("https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps"
                 "#repository-permissions-for-contents")
-_RELEASE_TOOLS = re.compile(
-    r"(?<![\w./-])(?:lerna\s+(?:publish|version)|release:(?:prepare|perform)|cargo\s+release|"
-    r"release-it|semantic-release|git\s+subtree\s+push|hub\s+push|mkdocs\s+gh-deploy|"
-    r"mike\s+(?:deploy|delete|set-default|alias)[^\n;&|]*--push|ghp-import[^\n;&|]*\s(?:-p|--push)|"
-    r"gh-pages\s+(?:-d|--dist)|changeset\s+(?:publish|tag)|git-cliff[^\n;&|]*--push)")
 # With the checkout's credentials in .git/config, a program we do not know may push when its
 # command line says so: such a step makes the job unknown.
 _MAY_PUSH = re.compile(r"(?:^|\s)--push\b|\bgh-deploy\b")
@@ -42,11 +38,6 @@ _TASK_RUNNERS = frozenset({"make", "just", "task", "rake", "invoke", "nox", "npm
 _REGISTRY_TOOLS = frozenset({"docker", "podman", "buildah", "helm", "flux", "oras", "crane",
                              "skopeo", "kubectl", "gem", "twine", "ko", "kind", "cosign"})
 _RISKY_TARGET = re.compile(r"\s[\w:./-]*(?:push|deploy|release|publish|gh-pages)[\w:./-]*")
-_SCRIPT_CALL = re.compile(
-    r"(?:^|[\s;&|(])(?:(?:bash|sh|zsh|python3?|node|pwsh|ruby|perl)\s+)?"
-    r"((?:\./|\$GITHUB_WORKSPACE/|\$\{\{\s*github\.workspace\s*\}\}/)?"
-    r"[\w.-]+(?:/[\w.-]+)*\.(?:sh|bash|py|js|mjs|rb|pl|ps1))\b")
-_RISKY_NAME = re.compile(r"push|publish|release|deploy|tag|commit|sync|bump|backport", re.I)
 _OIDC_TOOLS = re.compile(
     r"(?<![\w./-])(?:uv\s+publish|npm\s+publish|pnpm\s+publish|yarn\s+npm\s+publish|"
     r"twine\s+upload|poetry\s+publish|hatch\s+publish|pdm\s+publish|flit\s+publish|"
@@ -116,14 +107,14 @@ def run_script(script: str, shell: Any, env: Map[str, str], persisted: bool, whe
         if not avail:
             for prog, line in _opaque_commands(script, True):
                 words = line.split()
-                if prog in _REGISTRY_TOOLS or _RELEASE_TOOLS.search(line) or (
+                if prog in _REGISTRY_TOOLS or pushing_tool(line) or (
                         prog in ("npm", "pnpm", "yarn", "bun") and len(words) > 1
                         and words[1] in ("publish", "pack", "exec", "dlx", "npm")):
                     continue
                 path = words[0] if words else ""
                 local_script = "/" in path and not path.startswith(("/usr/", "/bin/", "/opt/"))
                 if _MAY_PUSH.search(line) or (prog in _TASK_RUNNERS and _RISKY_TARGET.search(line)) \
-                        or (local_script and _RISKY_NAME.search(prog)):
+                        or (local_script and may_push_by_name(prog)):
                     out.may_push.append(f"{where}: `{line[:60]}` may push with the credentials "
                                        "actions/checkout persisted")
     if avail:
@@ -146,20 +137,19 @@ def run_script(script: str, shell: Any, env: Map[str, str], persisted: bool, whe
 def _pushing_tools(script: str, where: str, sur: Surroundings, out: Analysis,
                    depth: int = 0) -> None:
     """Release tools and repository scripts that push with the credentials checkout persisted."""
-    m = _RELEASE_TOOLS.search(script)
-    if m:
-        out.add(where, Need({"contents": "write"}, f"`{m.group(0).strip()}` pushes commits or "
+    tool = pushing_tool(script)
+    if tool:
+        out.add(where, Need({"contents": "write"}, f"`{tool}` pushes commits or "
                             "tags with the credentials actions/checkout persisted", CONTENTS_DOC))
-    for call in _SCRIPT_CALL.finditer(script):
-        path = re.sub(r"^(\$GITHUB_WORKSPACE/|\$\{\{\s*github\.workspace\s*\}\}/|\./)", "",
-                      call.group(1))
+    for path in script_calls(script):
+        path = path.removeprefix("./")
         body = sur.ctx.read_text(path) if depth < 2 else None
         if body is not None:
             for need in analyze_shell(body).needs:
                 if need in _GIT_NEEDS:
                     out.add(f"{where} → {path}", need)
             _pushing_tools(body, f"{where} → {path}", sur, out, depth + 1)
-        elif _RISKY_NAME.search(path.rsplit("/", 1)[-1]):
+        elif may_push_by_name(path):
             out.may_push.append(f"{where}: runs `{path}`, which may push with the persisted "
                                "credentials (it is not in the repository context to read)")
 

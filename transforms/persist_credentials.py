@@ -13,6 +13,7 @@ import re
 
 from fixbot import yamledit
 from fixbot.errors import TransformError
+from fixbot.kb.git_use import may_push_by_name, script_calls
 from fixbot.types import Change, Finding, Note
 from fixbot.workflow import RepoContext, Workflow, scalar_text
 from fixbot.yamlmodel import Mapping, Scalar
@@ -43,12 +44,6 @@ _RELEASE_TOOLS = re.compile(
     r"(?<![\w./-])(?:lerna\s+(?:publish|version)|changeset\s+(?:publish|tag)|"
     r"release:(?:prepare|perform)|cargo\s+release|release-it|gh\s+pr\s+checkout|"
     r"git\s+subtree\s+push|hub\s+push)\b")
-_SCRIPT_CALL = re.compile(
-    r"(?:^|[\s;&|(])(?:(?:bash|sh|zsh|python3?|node|pwsh|ruby|perl)\s+)?"
-    r"((?:\./|\$GITHUB_WORKSPACE/|\$\{\{\s*github\.workspace\s*\}\}/)?"
-    r"[\w.-]+(?:/[\w.-]+)*\.(?:sh|bash|py|js|mjs|rb|pl|ps1))\b")
-_RISKY_NAME = re.compile(r"push|publish|release|deploy|tag|commit|sync|bump|backport", re.I)
-
 
 def _strip_comments(script: str) -> str:
     return "\n".join(re.sub(r"(^|\s)#.*$", r"\1", line) for line in script.splitlines())
@@ -63,14 +58,13 @@ def _script_needs(script: str, ctx: RepoContext, depth: int = 0) -> str | None:
     m = _RELEASE_TOOLS.search(body)
     if m:
         return f"runs `{m.group(0)}`, which uses git with the persisted credentials"
-    for call in _SCRIPT_CALL.finditer(body):
-        path = re.sub(r"^(\$GITHUB_WORKSPACE/|\$\{\{\s*github\.workspace\s*\}\}/)", "", call.group(1))
+    for path in script_calls(body):
         text = ctx.read_text(path) if depth < 2 else None
         if text is not None:
             why = _script_needs(text, ctx, depth + 1)
             if why:
                 return f"runs `{path}`, which {why}"
-        elif _RISKY_NAME.search(path.rsplit("/", 1)[-1]):
+        elif may_push_by_name(path):
             return f"runs `{path}`, which may push (it is not in the clone to check)"
     return None
 
