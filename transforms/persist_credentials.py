@@ -13,7 +13,7 @@ import re
 
 from fixbot import yamledit
 from fixbot.errors import TransformError
-from fixbot.kb.git_use import may_push_by_name, script_calls
+from fixbot.kb.git_use import may_push_by_name, pushing_tool, script_calls
 from fixbot.types import Change, Finding, Note
 from fixbot.workflow import RepoContext, Workflow, scalar_text
 from fixbot.yamlmodel import Mapping, Scalar
@@ -40,10 +40,9 @@ PUSHING_ACTIONS = {
 _GIT_NETWORK = re.compile(
     r"(?<![\w./-])git\s+(?:(?:-c\s+\S+|-C\s+\S+|--[\w-]+(?:=\S+)?)\s+)*"
     r"(push|fetch|pull|ls-remote|remote\s+update|submodule\s+(?:update|sync|foreach))\b")
-_RELEASE_TOOLS = re.compile(
-    r"(?<![\w./-])(?:lerna\s+(?:publish|version)|changeset\s+(?:publish|tag)|"
-    r"release:(?:prepare|perform)|cargo\s+release|release-it|gh\s+pr\s+checkout|"
-    r"git\s+subtree\s+push|hub\s+push)\b")
+# Commands that fetch with git's stored credentials without saying `git fetch`.
+_FETCHING_TOOLS = re.compile(r"(?<![\w./-])gh\s+pr\s+checkout\b")
+
 
 def _strip_comments(script: str) -> str:
     return "\n".join(re.sub(r"(^|\s)#.*$", r"\1", line) for line in script.splitlines())
@@ -55,9 +54,10 @@ def _script_needs(script: str, ctx: RepoContext, depth: int = 0) -> str | None:
     m = _GIT_NETWORK.search(body)
     if m:
         return f"runs `git {m.group(1).split()[0]}`"
-    m = _RELEASE_TOOLS.search(body)
-    if m:
-        return f"runs `{m.group(0)}`, which uses git with the persisted credentials"
+    tool = pushing_tool(body)
+    m = _FETCHING_TOOLS.search(body)
+    if tool or m:
+        return f"runs `{tool or m.group(0)}`, which uses git with the persisted credentials"
     for path in script_calls(body):
         text = ctx.read_text(path) if depth < 2 else None
         if text is not None:
