@@ -36,6 +36,15 @@ class RepoContext:
             self._parsed[path] = doc
         return self._parsed[path]
 
+    def local_action(self, uses: str) -> Document | None:
+        """The parsed ``action.yml`` (or ``action.yaml``) of a local action ``./path[@ref]``."""
+        base = uses.removeprefix("./").split("@", 1)[0].strip("/")
+        for name in ("action.yml", "action.yaml"):
+            doc = self.parse(f"{base}/{name}" if base else name)
+            if doc is not None:
+                return doc
+        return None
+
 
 class Workflow:
     """A parsed workflow file: path (relative to the repository root), document and style."""

@@ -151,12 +151,7 @@ def _github_script(inputs: Map[str, str], where: str, sur: Surroundings, out: An
 
 def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: str,
                   sur: Surroundings, out: Analysis) -> None:
-    base = uses[2:].split("@", 1)[0].strip("/")
-    doc = None
-    for name in ("action.yml", "action.yaml"):
-        doc = sur.ctx.parse(f"{base}/{name}" if base else name)
-        if doc is not None:
-            break
+    doc = sur.ctx.local_action(uses)
     if doc is None or not isinstance(doc.data, dict):
         out.unknown.append(f"{where}: the local action's action.yml is not in the repository "
                            "context to read")

@@ -54,10 +54,10 @@ def _script_needs(script: str, ctx: RepoContext, depth: int = 0) -> str | None:
     m = _GIT_NETWORK.search(body)
     if m:
         return f"runs `git {m.group(1).split()[0]}`"
-    tool = pushing_tool(body)
-    m = _FETCHING_TOOLS.search(body)
-    if tool or m:
-        return f"runs `{tool or m.group(0)}`, which uses git with the persisted credentials"
+    fetching = _FETCHING_TOOLS.search(body)
+    tool = pushing_tool(body) or (fetching.group(0) if fetching else None)
+    if tool:
+        return f"runs `{tool}`, which uses git with the persisted credentials"
     for path in script_calls(body):
         text = ctx.read_text(path) if depth < 2 else None
         if text is not None:
@@ -77,27 +77,24 @@ def _step_needs(step: Mapping, ctx: RepoContext) -> str | None:
             if name == action or name.startswith(action + "/"):
                 return f"uses `{uses}`, which {why}"
         if name.startswith("./"):
-            return _local_action_needs(name, ctx)
+            return _local_action_needs(uses.split("@", 1)[0].rstrip("/"), ctx)
     run = scalar_text(step.get("run"))
     if run:
         return _script_needs(run, ctx)
     return None
 
 
-def _local_action_needs(path: str, ctx: RepoContext) -> str | None:
-    base = path.removeprefix("./").rstrip("/")
-    for name in ("action.yml", "action.yaml"):
-        doc = ctx.parse(f"{base}/{name}")
-        if doc is None:
-            continue
-        runs = doc.node_at(("runs", "steps"))
-        for item in getattr(runs, "items", []):
-            if isinstance(item, Mapping):
-                why = _step_needs(item, ctx)
-                if why:
-                    return f"uses the local action `{path}`, which {why}"
-        return None
-    return f"uses the local action `{path}`, whose steps could not be read"
+def _local_action_needs(uses: str, ctx: RepoContext) -> str | None:
+    doc = ctx.local_action(uses)
+    if doc is None:
+        return f"uses the local action `{uses}`, whose steps could not be read"
+    runs = doc.node_at(("runs", "steps"))
+    for item in getattr(runs, "items", []):
+        if isinstance(item, Mapping):
+            why = _step_needs(item, ctx)
+            if why:
+                return f"uses the local action `{uses}`, which {why}"
+    return None
 
 
 def _is_checkout(uses: str) -> bool:
