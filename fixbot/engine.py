@@ -28,8 +28,8 @@ def process(path: str, text: str, transforms: Sequence[ModuleType],
         doc = Document(body)
         if not transforms:
             return result
+        wf = Workflow(path, doc)  # rebuilt only when a transform changed the document
         for t in transforms:
-            wf = Workflow(path, doc)
             try:
                 findings = t.analyze(wf, ctx)
             except TransformError as e:
@@ -48,6 +48,7 @@ def process(path: str, text: str, transforms: Sequence[ModuleType],
             except GuardError as e:
                 raise GuardError(f"{t.ID}: {e}") from e
             body = new_body
+            wf = Workflow(path, doc)
             result.changes.extend(changes)
     except (InputError, GuardError, TransformError, RecursionError) as e:
         message = str(e) if not isinstance(e, RecursionError) else "nesting too deep"
