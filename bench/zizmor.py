@@ -61,3 +61,9 @@ def per_file(found: list[dict], tree: Path) -> Counter[tuple[str, str]]:
                 out[(rel, f["ident"])] += 1
                 break
     return out
+
+
+def counts(tree: Path, exclude: set[Path] | None = None) -> tuple[Counter[tuple[str, str]], set[Path]]:
+    """``per_file`` counts for ``tree``, and the files zizmor could not load there."""
+    found, skipped = findings(tree, exclude)
+    return per_file(found, tree), skipped

@@ -28,3 +28,19 @@ def corpus_tree(corpus_root: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     dest = tmp_path_factory.mktemp("corpus")
     lay_out(corpus_root, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def zizmor_baseline(corpus_tree: Path):  # type: ignore[no-untyped-def]
+    """zizmor's findings on the unchanged corpus (per file and audit id), run once per session,
+    and a function giving the same counts for a fixed copy of the corpus tree."""
+    from bench import zizmor
+
+    if zizmor.zizmor_exe() is None:
+        pytest.skip("zizmor is not installed (pip install zizmor)")
+    before, skipped = zizmor.counts(corpus_tree)
+
+    def after(dest: Path):  # type: ignore[no-untyped-def]
+        return zizmor.counts(dest, {dest / p.relative_to(corpus_tree) for p in skipped})[0]
+
+    return before, after

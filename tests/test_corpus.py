@@ -96,16 +96,10 @@ def test_persist_credentials_over_corpus(corpus_tree: Path, fixed_tree) -> None:
     assert [r.path for r in again if r.status == "changed"] == []
 
 
-def test_zizmor_artipacked_drops_and_nothing_new(corpus_tree: Path, fixed_tree) -> None:
-    zizmor = pytest.importorskip("bench.zizmor")
-    if zizmor.zizmor_exe() is None:
-        pytest.skip("zizmor is not installed")
+def test_zizmor_artipacked_drops_and_nothing_new(fixed_tree, zizmor_baseline) -> None:
     dest, results = fixed_tree
-    before_raw, skipped = zizmor.findings(corpus_tree)
-    exclude = {dest / p.relative_to(corpus_tree) for p in skipped}
-    after_raw, _ = zizmor.findings(dest, exclude)
-    before = zizmor.per_file(before_raw, corpus_tree)
-    after = zizmor.per_file(after_raw, dest)
+    before, zizmor_after = zizmor_baseline
+    after = zizmor_after(dest)
     changed = {rel(dest, r.path) for r in results if r.status == "changed"}
     new = {k: n for k, n in after.items() if n > before.get(k, 0)}
     assert new == {}

@@ -153,16 +153,11 @@ def test_schema_validity_unchanged(corpus_tree: Path, fixed: tuple[Path, list[Fi
     assert after == before
 
 
-def test_zizmor_excessive_permissions_drop(corpus_tree: Path,
-                                           fixed: tuple[Path, list[FileResult]]) -> None:
-    zizmor = pytest.importorskip("bench.zizmor")
-    if zizmor.zizmor_exe() is None:
-        pytest.skip("zizmor is not installed")
+def test_zizmor_excessive_permissions_drop(fixed: tuple[Path, list[FileResult]],
+                                           zizmor_baseline) -> None:
     dest, _ = fixed
-    before_raw, skipped = zizmor.findings(corpus_tree)
-    after_raw, _ = zizmor.findings(dest, {dest / p.relative_to(corpus_tree) for p in skipped})
-    before = zizmor.per_file(before_raw, corpus_tree)
-    after = zizmor.per_file(after_raw, dest)
+    before, zizmor_after = zizmor_baseline
+    after = zizmor_after(dest)
     new = {k: (before.get(k, 0), n) for k, n in after.items() if n > before.get(k, 0)}
     assert new == {}
     b = sum(n for (_, i), n in before.items() if i == "excessive-permissions")
