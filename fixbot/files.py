@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +43,7 @@ def discover(paths: list[str]) -> list[Target]:
                     targets.append(Target(f, p, shown, rel))
         elif p.is_file() or p.is_symlink():
             root = _repo_root_of(p)
-            rel = p.resolve().relative_to(root.resolve()).as_posix() if root else p.name
+            rel = f"{WORKFLOW_DIR}/{p.name}" if root else p.name  # never resolved: a link
             targets.append(Target(p, root or p.parent, arg.replace(os.sep, "/"), rel))
         else:
             raise UsageError(f"{arg}: no such file or directory")
@@ -67,6 +70,8 @@ def read_workflow(target: Target) -> str:
         if not real.is_relative_to(root):
             raise InputError("symlink points outside the repository; not followed")
         raise InputError(f"symlink to {real.relative_to(root).as_posix()}; edit the target instead")
+    if not f.resolve().is_relative_to(target.root.resolve()):
+        raise InputError("its directory is a symlink that leaves the repository; not followed")
     return read_text_file(f)
 
 
@@ -110,14 +115,80 @@ def repo_reader(root: Path) -> Callable[[str], str | None]:
     return read
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace a file's content, keeping its mode; never leaves a half-written file."""
-    mode = path.stat().st_mode
-    tmp = path.with_name(f".{path.name}.fixbot-tmp")
-    tmp.write_bytes(data)
+def write_atomic(path: Path, data: bytes, root: Path | None = None) -> None:
+    """Replace a regular file's content, keeping its mode; never writes through a link.
+
+    The new content goes to a temporary file created exclusively (``O_CREAT|O_EXCL|O_NOFOLLOW``,
+    a random name) in the same directory, opened relative to that directory, and is then renamed
+    over ``path``. ``path`` must be a regular file when the write starts and still be one (the same
+    inode) just before the rename; with ``root``, its directory must resolve inside ``root``.
+    Any failure removes the temporary file and raises :class:`InputError` naming the reason;
+    the file keeps its old bytes.
+    """
+    directory = path.parent
     try:
-        os.chmod(tmp, mode & 0o7777)
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+        real_dir = directory.resolve(strict=True)
+    except (OSError, RuntimeError) as e:
+        raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
+    if root is not None and not real_dir.is_relative_to(root.resolve()):
+        raise InputError("cannot write the fixed file: its directory is a symlink that leaves the "
+                         "repository; not written through")
+    try:
+        dir_fd = os.open(real_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as e:
+        raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
+    try:
+        _replace_in(dir_fd, path.name, data)
+    finally:
+        os.close(dir_fd)
+
+
+def _replace_in(dir_fd: int, name: str, data: bytes) -> None:
+    before = _regular(dir_fd, name)
+    fd, tmp = _exclusive_temp(dir_fd)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            os.fchmod(f.fileno(), stat.S_IMODE(before.st_mode))
+        now = _regular(dir_fd, name)
+        if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
+            raise InputError("cannot write the fixed file: it was replaced while fixbot worked; "
+                             "left as it is")
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        if isinstance(e, OSError):
+            raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
         raise
+
+
+def _regular(dir_fd: int, name: str) -> os.stat_result:
+    """lstat ``name``: it must be a regular file (not a link, directory, device or FIFO)."""
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError as e:
+        raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
+    if stat.S_ISLNK(st.st_mode):
+        raise InputError("cannot write the fixed file: it is a symlink; not written through")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("cannot write the fixed file: not a regular file")
+    return st
+
+
+def _exclusive_temp(dir_fd: int) -> tuple[int, str]:
+    """A new, empty file with a random name; never an existing file or link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(16):
+        tmp = f".fixbot-{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o600, dir_fd=dir_fd), tmp
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
+    raise InputError("cannot write the fixed file: no free temporary name")
+
+
+def _reason(e: BaseException) -> str:
+    return (e.strerror if isinstance(e, OSError) and e.strerror else str(e)) or type(e).__name__

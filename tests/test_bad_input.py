@@ -7,6 +7,11 @@ import os
 from pathlib import Path
 
 from fixbot.cli import main
+from fixbot.commands.fix import write_fixed
+from fixbot.engine import process_target
+from fixbot.files import discover
+from fixbot.workflow import RepoContext
+from transforms import select
 
 GOOD = b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
 
@@ -87,16 +92,19 @@ def test_deep_nesting_is_an_error_not_a_crash(tmp_path, capsys) -> None:
 
 
 def test_a_file_that_cannot_be_written_is_an_error_and_the_rest_is_fixed(tmp_path, capsys) -> None:
+    """a.yml turned into a directory between reading and writing: a per-file error."""
     wf = tmp_path / ".github" / "workflows"
     wf.mkdir(parents=True)
     (wf / "a.yml").write_bytes(GOOD)
     (wf / "b.yml").write_bytes(GOOD)
-    (wf / ".a.yml.fixbot-tmp").mkdir()  # where the new a.yml would be written first
-    rc = main(["fix", str(tmp_path), "--format", "json", "--only", "persist-credentials"])
-    out = json.loads(capsys.readouterr().out)
-    assert rc == 3
-    assert [(f["path"], f["status"], f["error"]) for f in out["files"]] == [
-        (".github/workflows/a.yml", "error", "cannot write the fixed file: Is a directory"),
+    targets = discover([str(tmp_path)])
+    results = [process_target(t, select("persist-credentials", None), RepoContext()) for t in targets]
+    (wf / "a.yml").unlink()
+    (wf / "a.yml").mkdir()
+    written = write_fixed(targets, results)
+    assert [(r.path, r.status, r.error) for r in written] == [
+        (".github/workflows/a.yml", "error", "cannot write the fixed file: not a regular file"),
         (".github/workflows/b.yml", "changed", None)]
-    assert (wf / "a.yml").read_bytes() == GOOD
-    assert (wf / ".a.yml.fixbot-tmp").is_dir()
+    assert (wf / "a.yml").is_dir()
+    assert (wf / "b.yml").read_bytes() == GOOD + b"        with:\n          persist-credentials: false\n"
+    assert sorted(p.name for p in wf.iterdir()) == ["a.yml", "b.yml"]

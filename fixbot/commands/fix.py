@@ -12,6 +12,7 @@ from typing import Any
 
 from fixbot import engine, files, report
 from fixbot.cli import EXIT_FAILED, EXIT_OK, EXIT_PENDING
+from fixbot.errors import InputError
 from fixbot.types import FileResult
 from fixbot.workflow import RepoContext
 
@@ -57,15 +58,21 @@ def fix_paths(paths: list[str], transforms: list[Any], write: bool,
                     print(f"fixbot: {len(results)}/{len(targets)} files", file=sys.stderr)
     else:
         results = _process_chunk(targets, ids)
-    if write:
-        for i, (t, r) in enumerate(zip(targets, results, strict=True)):
-            if r.status == "changed" and r.updated is not None:
-                try:
-                    files.write_atomic(t.file, r.updated.encode("utf-8"))
-                except OSError as e:
-                    results[i] = FileResult(path=r.path, status="error", original=r.original,
-                                            error=f"cannot write the fixed file: {e.strerror or e}")
-    return results
+    return write_fixed(targets, results) if write else results
+
+
+def write_fixed(targets: list[files.Target], results: list[FileResult]) -> list[FileResult]:
+    """Write each changed file (never through a link); a file that cannot be written becomes an
+    error result and keeps its bytes, the others are still written."""
+    out: list[FileResult] = []
+    for t, r in zip(targets, results, strict=True):
+        if r.status == "changed" and r.updated is not None:
+            try:
+                files.write_atomic(t.file, r.updated.encode("utf-8"), t.root)
+            except InputError as e:
+                r = FileResult(path=r.path, status="error", original=r.original, error=str(e))
+        out.append(r)
+    return out
 
 
 def _process_chunk(targets: list[files.Target], ids: tuple[str, ...]) -> list[FileResult]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from fixbot import engine, files, gitops, pr, report
 from fixbot.cli import EXIT_FAILED, EXIT_OK
-from fixbot.commands.fix import add_selection
+from fixbot.commands.fix import add_selection, write_fixed
 from fixbot.errors import FixbotError
 from fixbot.forge import Forge, PullInfo
 from fixbot.types import FileResult
@@ -102,13 +102,8 @@ def emit(o: Outcome, fmt: str, show_body: bool) -> None:
 def analyze(checkout: gitops.Checkout, transforms: list[ModuleType]) -> list[FileResult]:
     """Run the transforms over the checkout's workflows and write the changed files."""
     ctx = RepoContext(checkout.read_text)
-    results: list[FileResult] = []
-    for t in files.discover([str(checkout.path)]):
-        r = engine.process_target(t, transforms, ctx)
-        if r.status == "changed" and r.updated is not None:
-            files.write_atomic(t.file, r.updated.encode("utf-8"))
-        results.append(r)
-    return results
+    targets = files.discover([str(checkout.path)])
+    return write_fixed(targets, [engine.process_target(t, transforms, ctx) for t in targets])
 
 
 def _paths(results: list[FileResult]) -> list[str]:
