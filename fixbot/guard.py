@@ -7,12 +7,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from fixbot.errors import GuardError, InputError
-from fixbot.types import DeleteOp, InsertOp, SemanticOp, SetOp
+from fixbot.types import DataPath, DeleteOp, InsertOp, SemanticOp, SetOp
 from fixbot.yamlmodel import Document, Plain
 
 
 def expected_data(data: Plain, ops: Iterable[SemanticOp]) -> Plain:
-    """The input data with the ops applied (sets first, then inserts and deletes, last first)."""
+    """The input data with the ops applied.
+
+    Every op's path and index refer to the *input* document (all edits of one transform are
+    computed from it). Sets go first (they never shift an index). Inserts and deletes are then
+    grouped per container (the sequence inserted into, the mapping or sequence deleted from)
+    and applied deepest container first, so a path through a sequence is followed before an
+    op on that sequence shifts its items; inside one sequence they go last index first, a
+    delete before an insert at the same index (the new item goes before the one that was there).
+    """
     out = copy.deepcopy(data)
     ops = list(ops)
     for op in ops:
@@ -22,17 +30,34 @@ def expected_data(data: Plain, ops: Iterable[SemanticOp]) -> Plain:
                 continue
             parent = _walk(out, op.path[:-1])
             parent[op.path[-1]] = copy.deepcopy(op.value)
-    positional = [op for op in ops if not isinstance(op, SetOp)]
-    positional.sort(key=lambda op: op.index if isinstance(op, InsertOp) else op.path[-1],
-                    reverse=True)
-    for op in positional:
+    groups: dict[DataPath, list[InsertOp | DeleteOp]] = {}
+    for op in ops:
         if isinstance(op, InsertOp):
-            seq = _walk(out, op.path)
-            seq.insert(op.index, copy.deepcopy(op.value))
+            groups.setdefault(op.path, []).append(op)
         elif isinstance(op, DeleteOp):
-            parent = _walk(out, op.path[:-1])
-            del parent[op.path[-1]]
+            if not op.path:
+                raise GuardError("cannot delete the whole document")
+            groups.setdefault(op.path[:-1], []).append(op)
+    for container in sorted(groups, key=len, reverse=True):
+        for op in sorted(groups[container], key=_position, reverse=True):
+            if isinstance(op, InsertOp):
+                seq = _walk(out, op.path)
+                if not isinstance(seq, list):
+                    raise TypeError(f"insert into a {type(seq).__name__}")
+                seq.insert(op.index, copy.deepcopy(op.value))
+            else:
+                parent = _walk(out, op.path[:-1])
+                del parent[op.path[-1]]
     return out
+
+
+def _position(op: InsertOp | DeleteOp) -> tuple[int, int]:
+    """Sort key inside one container: the index (mapping keys all sort alike), delete after
+    insert so that, reversed, a delete at an index comes before an insert there."""
+    if isinstance(op, InsertOp):
+        return (op.index, 0)
+    last = op.path[-1]
+    return (last if isinstance(last, int) else 0, 1)
 
 
 def _walk(data: Any, path: Iterable[Any]) -> Any:

@@ -7,8 +7,12 @@ rendered from the same values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:  # typing only: the workflow model sits above this module
+    from fixbot.workflow import RepoContext, Workflow
 
 # A path into the parsed (plain) data of a workflow: mapping keys and sequence indices.
 DataPath = tuple[str | int, ...]
@@ -77,6 +81,41 @@ class Note:
 
 Finding = Change | Note
 
+
+
+class Transform(Protocol):
+    """What the engine and the registry need of a transform (a module satisfies it).
+
+    ``analyze`` is pure: it reads the parsed workflow and the repository context and returns
+    changes and notes; it raises only :class:`fixbot.errors.TransformError`.
+    """
+
+    ID: str  # stable id: CLI flags, JSON, docs anchors, test folders
+    SUMMARY: str  # one line for `fixbot list` and SARIF rules
+    DOCS: str  # URL of the transform's documentation
+
+    def analyze(self, wf: Workflow, ctx: RepoContext, /) -> Sequence[Finding]: ...
+
+
+OutcomeStatus = Literal["applied", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class TransformOutcome:
+    """What one transform did to one file.
+
+    ``applied``: its changes were spliced in and passed the guard. ``skipped``: it found nothing
+    to change (``notes`` say what it left alone and why). ``failed``: it raised, or its edits did
+    not apply or failed the guard; ``error`` says why, and none of its changes or notes are kept.
+    """
+
+    transform: str
+    status: OutcomeStatus
+    changes: tuple[Change, ...] = ()
+    notes: tuple[Note, ...] = ()
+    error: str | None = None
+
+
 FileStatus = Literal["changed", "unchanged", "error"]
 
 
@@ -89,3 +128,9 @@ class FileResult:
     notes: list[Note] = field(default_factory=list)
     original: str | None = None  # decoded original text (with BOM), for diffs
     updated: str | None = None  # new text when status == "changed"
+    outcomes: list[TransformOutcome] = field(default_factory=list)  # one per transform run
+
+    @property
+    def failed(self) -> list[TransformOutcome]:
+        """The transforms that failed on this file (their changes are not in ``updated``)."""
+        return [o for o in self.outcomes if o.status == "failed"]
