@@ -7,7 +7,9 @@ from collections.abc import Mapping as Map
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixbot.kb import Need, is_job_token
+from fixbot.kb import Need
+from fixbot.kb.token import names_job_token
+from fixbot.kb.token import token_vars as token_vars
 from fixbot.workflow import RepoContext
 
 OIDC_DOC = ("https://docs.github.com/en/actions/security-for-github-actions/"
@@ -86,11 +88,4 @@ def env_map(value: Any) -> dict[str, str] | None:
     return {str(k): text(v) for k, v in value.items()}
 
 
-def mentions_job_token(s: str) -> bool:
-    low = s.lower().replace(" ", "")
-    return "github.token" in low or "secrets.github_token" in low
-
-
-def token_vars(env: Map[str, str]) -> list[str]:
-    """Names of the environment variables that hold the job token."""
-    return sorted(k for k, v in env.items() if "${{" in v and is_job_token(v))
+mentions_job_token = names_job_token

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from fixbot.kb import Need, analyze_github_script, is_job_token, lookup_action
+from fixbot.kb.actions import stores_of
 from transforms._perm_model import (
     EXPORTED_TOKEN,
     OIDC_DOC,
@@ -23,7 +24,7 @@ from transforms._perm_model import (
     text,
     token_vars,
 )
-from transforms._perm_shell import OIDC_USE, run_script
+from transforms._perm_shell import run_script
 
 _INPUT_EXPR = re.compile(r"\$\{\{\s*((?:inputs|secrets)\.[A-Za-z0-9_-]+)\s*\}\}")
 _REQUIRE = re.compile(r"require\(\s*[`'\"](?:\$\{\s*process\.env\.GITHUB_WORKSPACE\s*\}/|\./)"
@@ -65,6 +66,7 @@ def analyze_steps(steps: list[tuple[Any, str | None]], sur: Surroundings) -> Ana
     """Needs of a list of steps, each given with the version comment after its ``uses:``."""
     out = Analysis()
     persisted = False  # a checkout left the job token in .git/config
+    stores: frozenset[str] = frozenset()  # tools a step configured with the job token
     exported: dict[str, str] = {}  # the token written to $GITHUB_ENV reaches every later step
     for n, (raw, comment) in enumerate(steps, 1):
         if not isinstance(raw, dict):
@@ -83,10 +85,12 @@ def analyze_steps(steps: list[tuple[Any, str | None]], sur: Surroundings) -> Ana
             _uses(uses.strip(), inputs, comment, env, where, sur, out)
             if _action_name(uses) == "actions/checkout":
                 persisted = persisted or _persists(inputs)
+            stores |= frozenset(stores_of(uses, inputs, env))
         elif "run" in step:
             shell = step.get("shell") if "shell" in step else sur.shell
             script = text(step.get("run"))
-            run_script(script, shell, env, persisted, where, sur, out)
+            stores = run_script(script, shell, env, persisted or "git" in stores, where, sur, out,
+                                stores)
             if "GITHUB_ENV" in script and (mentions_job_token(script) or any(
                     v in script for v in token_vars(env))):
                 exported[EXPORTED_TOKEN] = "${{ github.token }}"
@@ -127,7 +131,7 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
 
 def _github_script(inputs: Map[str, str], where: str, sur: Surroundings, out: Analysis) -> None:
     script = inputs.get("script", "")
-    if OIDC_USE.search(script):
+    if "getIDToken" in script or "ACTIONS_ID_TOKEN_REQUEST" in script:
         out.add(where, Need({"id-token": "write"}, "core.getIDToken() requests an OIDC token",
                             OIDC_DOC, via_token=False))
     token = inputs.get("github-token")

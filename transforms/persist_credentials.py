@@ -9,11 +9,12 @@ the persisted credentials); those checkouts are left alone with a note.
 
 from __future__ import annotations
 
-import re
-
 from fixbot import yamledit
 from fixbot.errors import TransformError
-from fixbot.kb.git_use import may_push_by_name, pushing_tool, script_calls
+from fixbot.kb.actions import git_credential_use
+from fixbot.kb.git_use import may_push_by_name
+from fixbot.kb.script_files import ScriptReader
+from fixbot.kb.versions import ref_range
 from fixbot.types import Change, Finding, Note
 from fixbot.workflow import RepoContext, Workflow, scalar_text
 from fixbot.yamlmodel import Mapping, Scalar
@@ -22,76 +23,58 @@ ID = "persist-credentials"
 SUMMARY = "add persist-credentials: false to actions/checkout where no later step needs the token"
 DOCS = "https://github.com/actions/checkout#usage"
 
-# Actions that push or fetch with the credentials actions/checkout persisted (lower case).
-PUSHING_ACTIONS = {
-    "stefanzweifel/git-auto-commit-action": "commits and pushes with the persisted credentials",
-    "endbug/add-and-commit": "commits and pushes with the persisted credentials",
-    "changesets/action": "pushes the version branch with git",
-    "korthout/backport-action": "pushes backport branches with git",
-    "release-plz/action": "pushes release commits and tags with git",
-    "homebrew/actions/git-try-push": "pushes with git",
-    "ad-m/github-push-action": "pushes with git",
-    "devops-infra/action-commit-push": "commits and pushes with git",
-    "planetscale/ghcommit-action": "commits with git",
-    "gr2m/create-or-update-pull-request-action": "pushes a branch with git",
-    "cpina/github-action-push-to-another-repository": "pushes with git",
-}
+def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str],
+                depth: int = 0) -> str | None:
+    """Why a later step needs (or may need) the persisted credentials, or None.
 
-_GIT_NETWORK = re.compile(
-    r"(?<![\w./-])git\s+(?:(?:-c\s+\S+|-C\s+\S+|--[\w-]+(?:=\S+)?)\s+)*"
-    r"(push|fetch|pull|ls-remote|remote\s+update|submodule\s+(?:update|sync|foreach))\b")
-# Commands that fetch with git's stored credentials without saying `git fetch`.
-_FETCHING_TOOLS = re.compile(r"(?<![\w./-])gh\s+pr\s+checkout\b")
-
-
-def _strip_comments(script: str) -> str:
-    return "\n".join(re.sub(r"(^|\s)#.*$", r"\1", line) for line in script.splitlines())
-
-
-def _script_needs(script: str, ctx: RepoContext, depth: int = 0) -> str | None:
-    """Why a shell script needs the persisted credentials, or None."""
-    body = _strip_comments(script)
-    m = _GIT_NETWORK.search(body)
-    if m:
-        return f"runs `git {m.group(1).split()[0]}`"
-    fetching = _FETCHING_TOOLS.search(body)
-    tool = pushing_tool(body) or (fetching.group(0) if fetching else None)
-    if tool:
-        return f"runs `{tool}`, which uses git with the persisted credentials"
-    for path in script_calls(body):
-        text = ctx.read_text(path) if depth < 2 else None
-        if text is not None:
-            why = _script_needs(text, ctx, depth + 1)
-            if why:
-                return f"runs `{path}`, which {why}"
-        elif may_push_by_name(path):
-            return f"runs `{path}`, which may push (it is not in the clone to check)"
-    return None
-
-
-def _step_needs(step: Mapping, ctx: RepoContext) -> str | None:
+    Returns a reason that starts with "may" where the need cannot be ruled out (unknown).
+    """
     uses = scalar_text(step.get("uses"))
     if uses:
-        name = uses.split("@", 1)[0].lower().rstrip("/")
-        for action, why in PUSHING_ACTIONS.items():
-            if name == action or name.startswith(action + "/"):
-                return f"uses `{uses}`, which {why}"
-        if name.startswith("./"):
-            return _local_action_needs(uses.split("@", 1)[0].rstrip("/"), ctx)
+        name = uses.split("@", 1)[0].strip().rstrip("/")
+        if name.startswith(("./", "$/")):
+            return _local_action_needs(name, ctx, depth)
+        if name.startswith("docker://"):
+            return None  # a container image: the workspace's .git/config is mounted, but no
+            # documented image uses it; registry images are judged like unknown programs below
+        if "${{" in name:
+            return f"may use them: `{uses}` is chosen by an expression"
+        why = git_credential_use(uses)
+        if why is None:
+            return f"may use them: `{name}` is not in the knowledge base"
+        return f"uses `{uses}`, which {why}" if why else None
     run = scalar_text(step.get("run"))
-    if run:
-        return _script_needs(run, ctx)
+    if run is None:
+        return None
+    step_shell = scalar_text(step.get("shell")) or shell
+    result = ScriptReader(ctx.read_text).run_step(run, step_shell, env, True)
+    a = result.analysis
+    if a.git_uses:
+        return a.git_uses[0]
+    if a.unknown:
+        return f"may use them: {a.unknown[0]}"
+    if a.may_push:
+        return f"may use them: {a.may_push[0]}"
+    for path, why in result.unread:
+        if may_push_by_name(path):
+            return f"may use them: runs `{path}`, which may push ({why})"
     return None
 
 
-def _local_action_needs(uses: str, ctx: RepoContext) -> str | None:
+def _local_action_needs(uses: str, ctx: RepoContext, depth: int) -> str | None:
     doc = ctx.local_action(uses)
-    if doc is None:
-        return f"uses the local action `{uses}`, whose steps could not be read"
-    runs = doc.node_at(("runs", "steps"))
-    for item in getattr(runs, "items", []):
+    if doc is None or not isinstance(doc.data, dict):
+        return f"may use them: the local action `{uses}` is not in the repository context to read"
+    runs = doc.data.get("runs") if isinstance(doc.data.get("runs"), dict) else {}
+    using = str(runs.get("using", "")).lower()
+    if using != "composite":
+        return f"may use them: the local action `{uses}` runs {using or 'unknown'} code"
+    if depth >= 4:
+        return f"may use them: local actions nested too deep to follow ({uses})"
+    node = doc.node_at(("runs", "steps"))
+    for item in getattr(node, "items", []):
         if isinstance(item, Mapping):
-            why = _step_needs(item, ctx)
+            why = _step_needs(item, ctx, "", {}, depth + 1)
             if why:
                 return f"uses the local action `{uses}`, which {why}"
     return None
@@ -101,23 +84,34 @@ def _is_checkout(uses: str) -> bool:
     return uses.split("@", 1)[0].lower().rstrip("/") == "actions/checkout"
 
 
-def _major(uses: str) -> int | None:
-    m = re.match(r"v?(\d+)", uses.split("@", 1)[1]) if "@" in uses else None
-    return int(m.group(1)) if m else None
+def _version(uses: str, comment: str | None) -> tuple[int, int] | None:
+    """(lowest, highest) major version the ref can stand for (a SHA by its ``# vX`` comment)."""
+    rng = ref_range(uses.split("@", 1)[1], comment) if "@" in uses else None
+    return (rng[0][0], rng[1][0]) if rng else None
 
 
 def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
     found: list[Finding] = []
+    top_shell = _default_shell(wf.root)
     for job_id, job in wf.jobs():
         steps = list(wf.steps(job))
+        shell = _default_shell(job) or top_shell
         for pos, (index, step) in enumerate(steps):
             uses = scalar_text(step.get("uses"))
             if uses is None or not _is_checkout(uses):
                 continue
             where = f"jobs.{job_id}.steps[{index}]"
-            major = _major(uses)
-            if major is not None and major < 2:
-                continue  # v1 has no persist-credentials input
+            version = _version(uses, _comment_after(wf, step))
+            if version is None:
+                found.append(Note(ID, where, f"left as it is: the version of `{uses.strip()}` "
+                                  "cannot be told (a commit SHA needs a `# vX` comment); "
+                                  "actions/checkout v1 has no persist-credentials input"))
+                continue
+            if version[0] < 2:
+                found.append(Note(ID, where, f"left as it is: `{uses.strip()}` "
+                                  f"{'is' if version[1] < 2 else 'may be'} actions/checkout v1, "
+                                  "which has no persist-credentials input"))
+                continue
             with_ = step.get("with")
             current = with_.get("persist-credentials") if isinstance(with_, Mapping) else None
             if current is not None:
@@ -129,13 +123,47 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
                 found.append(Note(ID, where, "the step is part of a YAML anchor used in several "
                                   "places; left alone so the other uses do not change"))
                 continue
+            env = _env(wf.root, job)
             need = next((why for _, later in steps[pos + 1:]
-                         if (why := _step_needs(later, ctx))), None)
+                         if (why := _step_needs(later, ctx, shell,
+                                                {**env, **_env(later)}))), None)
+            if need and need.startswith("may use them: "):
+                found.append(Note(ID, where, "kept the persisted credentials: whether a later "
+                                  f"step needs them is unknown ({need.removeprefix('may use them: ')})"))
+                continue
             if need:
                 found.append(Note(ID, where, f"kept the persisted credentials: a later step {need}"))
                 continue
             found.append(_change(wf, job_id, where, step, with_))
     return found
+
+
+def _default_shell(node: Mapping | None) -> str:
+    defaults = node.get("defaults") if isinstance(node, Mapping) else None
+    run = defaults.get("run") if isinstance(defaults, Mapping) else None
+    return (scalar_text(run.get("shell")) or "") if isinstance(run, Mapping) else ""
+
+
+def _env(*nodes: Mapping | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node in nodes:
+        env = node.get("env") if isinstance(node, Mapping) else None
+        if isinstance(env, Mapping):
+            for k, v in env.items:
+                if isinstance(k, Scalar) and isinstance(v, Scalar):
+                    out[str(k.value)] = "" if v.value is None else str(v.value)
+    return out
+
+
+def _comment_after(wf: Workflow, step: Mapping) -> str | None:
+    """The comment after a step's ``uses:`` value (``# v4.2.2``), or None."""
+    node = step.get("uses")
+    if not isinstance(node, Scalar):
+        return None
+    text = wf.doc.text
+    eol = text.find("\n", node.end)
+    rest = text[node.end:eol if eol >= 0 else len(text)].strip()
+    return rest.lstrip("#").strip() if rest.startswith("#") else None
 
 
 def _change(wf: Workflow, job_id: str, where: str, step: Mapping,

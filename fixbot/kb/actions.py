@@ -42,6 +42,16 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class StoreRule:
+    """The action writes the job token into a tool's configuration (a registry login, a NuGet
+    source) when ``token_env`` (or, if empty, its token input) holds the job token."""
+
+    store: str  # "nuget", "docker", "helm", "git"
+    token_env: str
+    when: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
 class EntryNeed:
     need: Need
     versions: str
@@ -57,6 +67,7 @@ class Entry:
     reason: str
     source: str
     group: bool = False  # aliases are distinct actions that share the same facts
+    stores: tuple[StoreRule, ...] = ()  # credentials it writes to disk for later steps
 
     def source_for(self, key: str) -> str:
         """The documentation link for one key of this entry."""
@@ -96,16 +107,7 @@ def _entry(raw: dict[str, Any]) -> Entry:
     needs: list[EntryNeed] = []
     for i, n in enumerate(raw.get("needs", [])):
         where = f"{key} needs[{i}]"
-        conds = tuple(
-            Condition(
-                input=str(c["input"]).lower(),
-                matches=c.get("matches"),
-                equals=c.get("equals"),
-                present=c.get("present"),
-                default=c.get("default"),
-            )
-            for c in n.get("when", [])
-        )
+        conds = tuple(_condition(c) for c in n.get("when", []))
         versions = str(n.get("versions", "*"))
         parse_spec(versions)  # validate early
         need = Need(
@@ -123,7 +125,15 @@ def _entry(raw: dict[str, Any]) -> Entry:
         reason=str(raw.get("reason", "")),
         source=source,
         group=bool(raw.get("group", False)),
+        stores=tuple(StoreRule(str(r["store"]), str(r.get("token_env", "")),
+                               tuple(_condition(c) for c in r.get("when", [])))
+                     for r in raw.get("stores", [])),
     )
+
+
+def _condition(c: Mapping[str, Any]) -> Condition:
+    return Condition(input=str(c["input"]).lower(), matches=c.get("matches"),
+                     equals=c.get("equals"), present=c.get("present"), default=c.get("default"))
 
 
 @lru_cache(maxsize=1)
@@ -140,6 +150,26 @@ def _tables() -> tuple[dict[str, Entry], dict[str, Entry]]:
                     raise ValueError(f"duplicate KB key {key!r}")
                 out[key] = e
     return actions, workflows
+
+
+@lru_cache(maxsize=1)
+def _git_credential_users() -> dict[str, str]:
+    text = resources.files("fixbot.kb").joinpath("actions.toml").read_text(encoding="utf-8")
+    return {str(r["uses"]).lower(): str(r["reason"])
+            for r in tomllib.loads(text).get("git_credentials", [])}
+
+
+def git_credential_use(uses: str) -> str | None:
+    """Why the action uses the git credentials checkout persisted; "" when it is known not to;
+    None when the knowledge base does not know the action."""
+    norm = normalize_uses(uses)
+    if norm is None:
+        return None
+    users = _git_credential_users()
+    for key, why in users.items():
+        if norm[0] == key or norm[0].startswith(key + "/"):
+            return why
+    return "" if norm[0] in action_entries() else None
 
 
 def action_entries() -> Mapping[str, Entry]:
@@ -159,6 +189,24 @@ def _uses_job_token(entry: Entry, inputs: Mapping[str, str]) -> bool:
     if not given:
         return entry.token_default
     return any(is_job_token(v) for v in given)
+
+
+def stores_of(uses: str, inputs: Mapping[str, str], env: Mapping[str, str]) -> tuple[str, ...]:
+    """The tools an action leaves the job token configured for (``docker``, ``nuget`` ...)."""
+    norm = normalize_uses(uses)
+    entry = action_entries().get(norm[0]) if norm else None
+    if entry is None:
+        return ()
+    ins = _norm_inputs(inputs)
+    out: list[str] = []
+    for rule in entry.stores:
+        token = env.get(rule.token_env) if rule.token_env else None
+        holds = is_job_token(token) if rule.token_env else _uses_job_token(entry, ins)
+        if token is not None and not token.strip():
+            holds = False
+        if holds and all(c.may_hold(ins) for c in rule.when):
+            out.append(rule.store)
+    return tuple(out)
 
 
 def _resolve(entry: Entry, key: str, ref: str, inputs: Mapping[str, str], comment: str | None) -> ActionInfo:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from fixbot.kb.model import Need, ScriptAnalysis
-from fixbot.kb.shell_lex import Lexed
 from fixbot.kb.tables import normalize_api_path, rest_need
 
 
@@ -26,8 +25,8 @@ class Collector:
         return ScriptAnalysis(needs=tuple(self.needs), unknown=tuple(self.unknown))
 
 
-def rest_call(lexed: Lexed, method: str, url: str, out: Collector, what: str) -> None:
-    full = compact_exprs(lexed.restore(url))
+def rest_call(method: str, url: str, out: Collector, what: str) -> None:
+    full = compact_exprs(url)
     shown = f"{what} {method} {full}"
     if full.strip("/").lower() == "graphql" or full.lower().rstrip("/").endswith("/graphql"):
         out.unknown_use(f"{what} graphql")

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from fixbot.kb.token import is_job_token_input
+
 Access = Literal["read", "write"]
 
 # The permission keys a workflow may set for GITHUB_TOKEN, with the access levels each accepts
@@ -63,6 +65,11 @@ class ScriptAnalysis:
 
     needs: tuple[Need, ...]
     unknown: tuple[str, ...]  # e.g. ("gh api graphql", "gh extension foo")
+    # commands that may push with git credentials persisted earlier (unknown unless the job is
+    # known to need contents: write anyway)
+    may_push: tuple[str, ...] = ()
+    git_uses: tuple[str, ...] = ()  # commands that use git credentials persisted earlier
+    stores: tuple[str, ...] = ()  # tools the script left the job token configured for
 
 
 def merge_scopes(*maps: Mapping[str, Access]) -> dict[str, Access]:
@@ -76,14 +83,6 @@ def merge_scopes(*maps: Mapping[str, Access]) -> dict[str, Access]:
 
 
 def is_job_token(value: str | None) -> bool:
-    """True when a token value denotes the job's own ``GITHUB_TOKEN``.
-
-    That is a value mentioning ``github.token`` or ``secrets.GITHUB_TOKEN`` (any case, inside
-    ``${{ }}``); an empty value also counts, as actions commonly fall back to ``github.token``.
-    ``None`` (absent) is not decided here. ``lookup_action`` itself treats empty token inputs as
-    absent, so that the action's own default applies.
-    """
-    if value is None:
-        return False
-    low = value.strip().lower().replace(" ", "")
-    return not low or "github.token" in low or "secrets.github_token" in low
+    """True when a token input denotes the job's own ``GITHUB_TOKEN`` (see
+    :func:`fixbot.kb.token.is_job_token_input`: one naming it, or an empty one)."""
+    return is_job_token_input(value)

@@ -1,176 +1,198 @@
-"""What ``run:`` scripts do with the job token: ``gh``, ``git`` and REST calls."""
+"""What the commands of a script do with the job token: ``gh``, ``git``, REST calls, and programs.
+
+Scripts are read by :mod:`fixbot.kb.shell` (bash) and :mod:`fixbot.kb.pwsh` (PowerShell); this
+module decides, command by command, what each needs. :func:`analyze_commands` is the one entry
+both transforms use:
+
+- a command *sees* the job token when a variable of its environment (the step's, or one the
+  script assigned) holds it, or when its words name it;
+- ``git`` sees it also through the credentials ``actions/checkout`` persisted (``git=True``);
+- a command the knowledge base cannot account for that sees the token is *unknown*.
+"""
 
 from __future__ import annotations
 
-import os
-import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from fixbot.kb.collect import Collector, rest_call
+from fixbot.kb.git_use import INERT, git_network, may_push_command, pushing_tool, script_call
 from fixbot.kb.github_script import analyze_github_script
 from fixbot.kb.http_calls import http_call
-from fixbot.kb.model import ScriptAnalysis
-from fixbot.kb.shell_lex import Lexed, lex
-from fixbot.kb.tables import tables
+from fixbot.kb.model import Need, ScriptAnalysis
+from fixbot.kb.shell import Assignment, Command, Script, parse
+from fixbot.kb.tables import lookup_program, tables
+from fixbot.kb.token import JOB, NONE, OTHER, credential, names_job_token
 
-__all__ = ["analyze_github_script", "analyze_shell"]
+__all__ = ["ScriptCall", "analyze_commands", "analyze_github_script", "analyze_shell"]
 
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN")
-# Words that may stand before the command proper.
-_LEADING = frozenset(
-    [
-        "{",
-        "}",
-        "(",
-        ")",
-        "!",
-        "if",
-        "then",
-        "else",
-        "elif",
-        "do",
-        "while",
-        "until",
-        "time",
-        "nohup",
-        "exec",
-        "command",
-        "builtin",
-        "&&",
-        "||",
-        "fi",
-        "done",
-    ]
-)
-# wrapper -> number of arguments it takes before the command (options are skipped as well)
-_WRAPPERS = {"timeout": 1, "xargs": 0, "sudo": 0, "env": 0, "retry": 0, "nice": 0, "stdbuf": 0, "npx": 0}
-# wrapper options that take a value
-_WRAPPER_VALUE_OPTS = {
-    "xargs": frozenset({"-I", "-i", "-n", "-P", "-L", "-d", "-E", "-s", "-a"}),
-    "env": frozenset({"-u", "--unset", "-C", "--chdir", "-S", "--split-string"}),
-    "sudo": frozenset({"-u", "-g", "-U", "-C", "-h", "-p", "-r", "-t", "-D"}),
-    "timeout": frozenset({"-s", "--signal", "-k", "--kill-after"}),
-}
+_GH_TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+_OIDC_VARS = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+_CONTENTS_DOC = ("https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps"
+                 "#repository-permissions-for-contents")
+_HTTP = frozenset({"curl", "wget", "invoke-restmethod", "invoke-webrequest", "irm", "iwr"})
 
 
-def _other_credential(lexed: Lexed, value: str) -> bool:
-    """A token value that is clearly not the job token (another secret, an app token...)."""
-    text = lexed.restore(value)
-    if "${{" not in text:
-        return False  # a shell variable: may well hold the job token
-    low = text.lower().replace(" ", "")
-    return "github.token" not in low and "secrets.github_token" not in low
+@dataclass(frozen=True)
+class ScriptCall:
+    """A repository script a command runs (``./x.sh``, ``bash x.sh``, ``python x.py``)."""
+
+    path: str  # as written, ``./`` and the workspace prefix removed
+    language: str  # "shell", "python", "pwsh", or the interpreter/extension for others
+    env: Mapping[str, str]  # the environment it runs with
+    line: int
 
 
-def _strip_prefix(lexed: Lexed, words: list[str], env: dict[str, str]) -> list[str]:
-    """Drop keywords, ``VAR=value`` assignments (recorded in ``env``) and wrappers."""
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w in _LEADING:
-            i += 1
-        elif _ASSIGN.match(w):
-            name, _, value = w.partition("=")
-            env[name] = value
-            i += 1
-        elif w in ("export", "set", "declare", "local", "readonly") and i + 1 < len(words):
-            return []  # handled by the caller for exports; nothing runs here
-        elif os.path.basename(w) in _WRAPPERS:
-            base = os.path.basename(w)
-            i += 1
-            skip = _WRAPPERS[base]
-            while i < len(words) and (words[i].startswith("-") or skip > 0 or _ASSIGN.match(words[i])):
-                if words[i] in _WRAPPER_VALUE_OPTS.get(base, ()):
-                    i += 1
-                elif _ASSIGN.match(words[i]):
-                    name, _, value = words[i].partition("=")
-                    env[name] = value  # env VAR=value cmd
-                elif not words[i].startswith("-"):
-                    skip -= 1
-                i += 1
-        else:
-            break
-    return words[i:]
+@dataclass
+class _State:
+    env: dict[str, str]
+    git: bool
+    out: Collector
+    functions: frozenset[str]
+    everywhere: bool  # with functions around, every command may see a token the script mentions
+    calls: list[ScriptCall] = field(default_factory=list)
+    may_push: list[str] = field(default_factory=list)
+    git_uses: list[str] = field(default_factory=list)
+    stores: set[str] = field(default_factory=set)
 
 
-def analyze_shell(script: str) -> ScriptAnalysis:
-    """Needs of a ``run:`` body (bash or pwsh): ``gh``, ``git``, and REST calls with curl/wget."""
+def analyze_shell(script: str, env: Mapping[str, str] | None = None, git: bool = False
+                  ) -> ScriptAnalysis:
+    """Needs of a bash ``run:`` body. ``env`` is the step's environment (defaults to the token
+    being reachable through ``GITHUB_TOKEN``, as a knowledge-base check); ``git``: checkout's
+    credentials are persisted."""
+    parsed = parse(script)
+    if env is None:
+        env = {"GITHUB_TOKEN": "${{ github.token }}"}
+    return analyze_commands(parsed, env, git)
+
+
+def analyze_commands(script: Script, env: Mapping[str, str], git: bool,
+                     calls: list[ScriptCall] | None = None,
+                     stores: frozenset[str] = frozenset()) -> ScriptAnalysis:
+    """Needs of a parsed script run with ``env``; repository scripts it runs go to ``calls``.
+    ``stores``: tools an earlier step left the job token configured for (``docker``, ...)."""
     out = Collector()
-    _analyze(script, out, {}, depth=0)
-    return out.result()
+    if script.error:
+        out.unknown_use(script.error)
+        return out.result()
+    mentions = any(names_job_token(_item_text(i)) for i in script.items)
+    st = _State(dict(env), git, out, script.functions, bool(script.functions) and mentions,
+                stores=set(stores))
+    for item in script.items:
+        if isinstance(item, Assignment):
+            if any(v in (item.value or "") for v in _OIDC_VARS):
+                out.need(tables().oidc)
+            if item.value is not None:
+                st.env[item.name] = item.value
+            continue
+        _command(item, st)
+    if calls is not None:
+        calls.extend(st.calls)
+    added = sorted(st.stores - set(stores)) + (["git"] if st.git and not git else [])
+    return ScriptAnalysis(out.result().needs, out.result().unknown, tuple(st.may_push),
+                          tuple(st.git_uses), tuple(added))
 
 
-def _analyze(script: str, out: Collector, env: dict[str, str], depth: int) -> None:
-    lexed = lex(script)
-    for raw in lexed.commands:
-        if any("ACTIONS_ID_TOKEN_REQUEST_" in w for w in raw):
-            out.need(tables().oidc)
-        _command(lexed, raw, out, env, depth)
+def _item_text(item: Command | Assignment) -> str:
+    return item.text if isinstance(item, Command) else f"{item.name}={item.value or ''}"
 
 
-def _command(lexed: Lexed, raw: list[str], out: Collector, env: dict[str, str], depth: int) -> None:
-    if raw and raw[0] == "export":
-        for w in raw[1:]:
-            if _ASSIGN.match(w):
-                name, _, value = w.partition("=")
-                env[name] = value
+def sees_token(cmd: Command, env: Mapping[str, str]) -> bool:
+    """Whether the job token can reach ``cmd``: through its environment or its own words."""
+    full = {**env, **cmd.env}
+    if names_job_token(cmd.text) or any(names_job_token(a) for a in cmd.args):
+        return True
+    return any(credential(v, full) == JOB for v in full.values())
+
+
+def _command(cmd: Command, st: _State) -> None:
+    env = {**st.env, **cmd.env}
+    if any(v in cmd.text for v in _OIDC_VARS):
+        st.out.need(tables().oidc)
+    sees = st.everywhere or sees_token(cmd, st.env)
+    prog = cmd.program
+    if not prog:
+        if sees or st.git:
+            st.out.unknown_use(f"`{_short(cmd.text)}` runs a command chosen at run time")
         return
-    if len(raw) >= 3 and raw[0].lower().startswith("$env:") and raw[1] == "=":
-        env[raw[0][5:]] = raw[2]
+    if prog in st.functions or prog in INERT:
         return
-    local = dict(env)
-    words = _strip_prefix(lexed, raw, local)
-    if not words:
-        env.update(local)  # a line of bare assignments sets them for the rest of the script
+    used = _store_use(cmd, st.stores)
+    if used is not None:
+        st.out.need(used)
         return
-    prog = os.path.basename(words[0]).lower()
-    prog = prog[:-4] if prog.endswith(".exe") else prog
-    args = words[1:]
-    if prog in ("bash", "sh", "zsh", "pwsh", "powershell") and depth < 3:
-        for j, a in enumerate(args[:-1]):
-            if a in ("-c", "-Command", "-command"):
-                _analyze(lexed.restore(args[j + 1]), out, dict(local), depth + 1)
-                break
-    elif prog == "eval" and depth < 3:
-        _analyze(lexed.restore(" ".join(args)), out, dict(local), depth + 1)
-    elif prog == "gh":
-        token = next((local[v] for v in _TOKEN_VARS if v in local), None)
-        if token is not None and _other_credential(lexed, token):
-            return
-        _gh(lexed, args, out)
+    call = script_call(cmd)
+    if call is not None:
+        st.calls.append(ScriptCall(call[0], call[1], env, cmd.line))
+        return
+    if prog == "gh":
+        _gh(cmd, env, sees, st)
     elif prog == "git":
-        _git(lexed, args, out)
-    elif prog in ("curl", "wget", "invoke-restmethod", "invoke-webrequest", "irm", "iwr"):
-        http_call(lexed, prog, args, out)
+        _git(cmd, env, sees, st)
+    elif prog in _HTTP:
+        if sees:
+            http_call(cmd, env, st.out)
+    elif st.git and (tool := pushing_tool(cmd)):
+        st.git_uses.append(f"runs `{tool}`, which pushes with git")
+        st.out.need(Need({"contents": "write"}, f"`{tool}` pushes commits or tags with the "
+                         "credentials actions/checkout persisted", _CONTENTS_DOC))
+    if prog in ("gh", "git") or prog in _HTTP:
+        return
+    if sees and prog in ("docker", "podman", "helm") and _registry_login(cmd):
+        st.stores.add("helm" if prog == "helm" else "docker")
+    if sees:
+        needs = lookup_program(prog, cmd.line_text())
+        if needs is None:
+            st.out.unknown_use(f"`{prog}` runs with the job token")
+        for n in needs or ():
+            st.out.need(n)
+    elif st.git and may_push_command(cmd):
+        st.may_push.append(f"`{_short(cmd.text)}` may push with the credentials actions/checkout "
+                           "persisted")
+
+
+def _store_use(cmd: Command, stores: set[str]) -> Need | None:
+    line = " ".join(cmd.args)
+    for rule in tables().store_uses:
+        if rule.store in stores and rule.program == cmd.program and (
+                rule.args is None or rule.args.search(line)):
+            return rule.need
+    return None
+
+
+def _registry_login(cmd: Command) -> bool:
+    """``docker login ghcr.io`` / ``helm registry login ghcr.io``: logs in to GitHub Packages."""
+    words = [a.lower() for a in cmd.args]
+    if "login" not in words[:2]:
+        return False
+    return any(h in a for a in words for h in ("ghcr.io", "docker.pkg.github.com",
+                                                "containers.pkg.github.com"))
+
+
+def _short(text: str) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= 60 else one[:59] + "…"
 
 
 # --- gh -------------------------------------------------------------------------------------
 
 _GH_GLOBAL_VALUE = frozenset({"-R", "--repo", "--hostname"})
-_GH_API_VALUE = frozenset(
-    {
-        "-X",
-        "--method",
-        "-H",
-        "--header",
-        "-f",
-        "--raw-field",
-        "-F",
-        "--field",
-        "--input",
-        "-q",
-        "--jq",
-        "-t",
-        "--template",
-        "--hostname",
-        "--cache",
-        "-p",
-        "--preview",
-    }
-)
+_GH_API_VALUE = frozenset({"-X", "--method", "-H", "--header", "-f", "--raw-field", "-F", "--field",
+                           "--input", "-q", "--jq", "-t", "--template", "--hostname", "--cache",
+                           "-p", "--preview"})
 
 
-def _gh(lexed: Lexed, args: list[str], out: Collector) -> None:
+def _gh(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
+    # gh takes GH_TOKEN before GITHUB_TOKEN (and the enterprise pair for GHES hosts)
+    first = next((env[v] for v in _GH_TOKEN_VARS[:2] if v in env), None)
+    named = [v for v in (first, *(env.get(v) for v in _GH_TOKEN_VARS[2:])) if v is not None]
+    kinds = {credential(v, env) for v in named}
+    if named and kinds <= {OTHER, NONE}:
+        return  # gh runs with another credential
+    if not named and not sees:
+        return  # no token reaches gh
+    args = list(cmd.args)
     pos: list[str] = []
     i = 0
     while i < len(args) and len(pos) < 2:
@@ -183,24 +205,50 @@ def _gh(lexed: Lexed, args: list[str], out: Collector) -> None:
             continue
         pos.append(a)
         if a == "api":
-            _gh_api(lexed, args[i + 1 :], out)
+            _gh_api(args[i + 1:], st.out)
             return
         i += 1
     if not pos:
         return  # gh --version, gh --help
+    if pos == ["auth", "setup-git"] or pos[:1] == ["auth"] and "login" in pos:
+        st.git = True  # later git commands authenticate through gh
     t = tables().gh
     for key in (" ".join(pos), pos[0]):
         if key in t:
             need = t[key]
             if need is None:
-                out.unknown_use("gh " + lexed.restore(" ".join(pos)))
+                st.out.unknown_use("gh " + " ".join(pos))
             else:
-                out.need(need)
+                st.out.need(need)
+                _gh_flags(key, args[i:], st.out)
+            if key == "pr checkout":
+                st.git_uses.append("`gh pr checkout` fetches with git")
             return
-    out.unknown_use("gh " + lexed.restore(" ".join(pos)))
+    st.out.unknown_use("gh " + " ".join(pos))
 
 
-def _gh_api(lexed: Lexed, args: list[str], out: Collector) -> None:
+def _gh_flags(command: str, rest: list[str], out: Collector) -> None:
+    """Flags that reach further than the subcommand itself (``--json`` fields, projects)."""
+    flags = tables().gh_flags
+    for j, a in enumerate(rest):
+        name, eq, val = a.partition("=")
+        value = val if eq else (rest[j + 1] if j + 1 < len(rest) else "")
+        for rule in flags:
+            if rule.flag != name or not command.startswith(rule.command):
+                continue
+            if rule.field is None:
+                if rule.need is None:
+                    out.unknown_use(f"gh {command} {name}")
+                else:
+                    out.need(rule.need)
+            elif rule.field in {f.strip() for f in value.split(",")}:
+                if rule.need is None:
+                    out.unknown_use(f"gh {command} {name} {rule.field}")
+                else:
+                    out.need(rule.need)
+
+
+def _gh_api(args: list[str], out: Collector) -> None:
     method: str | None = None
     has_fields = False
     path: str | None = None
@@ -235,43 +283,49 @@ def _gh_api(lexed: Lexed, args: list[str], out: Collector) -> None:
         return
     if method is None:
         method = "POST" if has_fields else "GET"
-    rest_call(lexed, method, path, out, "gh api")
+    rest_call(method, path, out, "gh api")
 
 
 # --- git ------------------------------------------------------------------------------------
 
-_GIT_VALUE_OPTS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
-
-
-def _git(lexed: Lexed, args: list[str], out: Collector) -> None:
-    i = 0
-    while i < len(args) and args[i].startswith("-"):
-        i += 2 if args[i] in _GIT_VALUE_OPTS else 1
-    if i >= len(args):
+def _git(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
+    kind = git_network(cmd)
+    if kind is None:
         return
-    sub, rest = args[i], args[i + 1 :]
-    urls = [lexed.restore(a) for a in rest if "://" in a or a.startswith("git@")]
-    if any(_foreign_credential(u) for u in urls):
+    urls = [a for a in cmd.args if "://" in a or a.startswith("git@")]
+    creds = [credential(_userinfo(u), env) for u in urls if _userinfo(u)]
+    if creds and all(c in (OTHER, NONE) for c in creds):
         return  # the remote URL carries its own credential
+    if not (st.git or sees or JOB in creds):
+        return  # no credential of the job reaches git
     g = tables().git
-    if sub == "push":
-        out.need(g["push"])
-    elif sub in ("fetch", "pull", "clone", "ls-remote", "submodule"):
-        if sub == "clone" and urls and not any(_same_repo(u) for u in urls):
-            return  # another repository: not this job token's business
-        out.need(g["read"])
+    if kind == "clone" and urls and not any(_same_repo(u) for u in urls):
+        return  # another repository: not this job token's business
+    st.git_uses.append(f"runs `git {cmd.args[_sub_index(cmd)]}`")
+    st.out.need(g["push"] if kind == "push" else g["read"])
 
 
-def _foreign_credential(url: str) -> bool:
-    m = re.match(r"^[a-z]+://([^/@]+)@", url, re.IGNORECASE)
-    if m is None:
-        return False
-    cred = m.group(1).lower().replace(" ", "")
-    if "${{" in cred:
-        return "github.token" not in cred and "secrets.github_token" not in cred
-    return False
+def _sub_index(cmd: Command) -> int:
+    from fixbot.kb.git_use import git_subcommand
+
+    return git_subcommand(cmd)[0]
+
+
+def _userinfo(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return ""
+    host = rest.split("/", 1)[0]
+    return host.rpartition("@")[0]
 
 
 def _same_repo(url: str) -> bool:
     low = url.lower().replace(" ", "")
     return "github.repository" in low or "github_repository" in low
+
+
+def needs_of(analyses: Iterable[ScriptAnalysis]) -> tuple[Need, ...]:
+    out: list[Need] = []
+    for a in analyses:
+        out += [n for n in a.needs if n not in out]
+    return tuple(out)

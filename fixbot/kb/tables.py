@@ -27,6 +27,22 @@ class RestRule:
 
 
 @dataclass(frozen=True)
+class GhFlag:
+    command: str  # "pr view": applies to this subcommand and the ones it prefixes ("pr")
+    flag: str  # "--json"
+    field: str | None  # a value of the flag ("closingIssuesReferences"); None: the flag itself
+    need: Need | None  # None: the flag makes the command's needs unknown
+
+
+@dataclass(frozen=True)
+class StoreUse:
+    store: str
+    program: str
+    args: re.Pattern[str] | None
+    need: Need
+
+
+@dataclass(frozen=True)
 class Tables:
     rest: tuple[RestRule, ...]
     gh: Mapping[str, Need | None]  # "pr comment" -> need; None = the command's needs vary
@@ -34,6 +50,8 @@ class Tables:
     namespaces: Mapping[str, tuple[str | None, str]]  # octokit namespace -> (scope, source)
     git: Mapping[str, Need]  # "push" / "read" -> need
     oidc: Need  # requesting the run's OIDC token
+    gh_flags: tuple[GhFlag, ...] = ()  # flags of gh subcommands that reach further
+    store_uses: tuple[StoreUse, ...] = ()  # commands using credentials a step wrote to disk
 
 
 def _need(raw: Mapping[str, Any], default_source: str) -> Need:
@@ -95,7 +113,14 @@ def tables() -> Tables:
     }
     git = {str(r["command"]): _need(r, "") for r in data.get("git", [])}
     oidc = _need(data["oidc"][0], "")
-    return Tables(tuple(rest), gh, octokit, namespaces, git, oidc)
+    flags = tuple(
+        GhFlag(str(command), str(r["flag"]), r.get("field"),
+               None if r.get("unknown") else _need(r, ""))
+        for r in data.get("gh_flag", []) for command in r["commands"])
+    stores = tuple(StoreUse(str(r["store"]), str(r["program"]),
+                            re.compile(str(r["args"])) if "args" in r else None, _need(r, ""))
+                   for r in data.get("store_use", []))
+    return Tables(tuple(rest), gh, octokit, namespaces, git, oidc, flags, stores)
 
 
 def _is_var(seg: str) -> bool:

@@ -1,0 +1,194 @@
+"""A step's script in its own language, and the repository scripts it runs, read with real parsers.
+
+``run:`` bodies are bash (tree-sitter-bash), PowerShell (tree-sitter-powershell) or Python
+(libcst) according to the step's ``shell:``; the repository scripts they call (``./x.sh``,
+``python tools/bump.py``, ``python -m pkg.mod``, ``pwsh ./x.ps1``) are read from the repository
+context in their own language. A language no parser reads (JavaScript, Ruby, ``cmd``...), a
+script that fails to parse and a shell chosen by an expression are *unknown*. Both transforms
+use this one reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from fixbot.kb.model import Need, ScriptAnalysis
+from fixbot.kb.scripts import ScriptCall, analyze_commands
+from fixbot.kb.shell import Script, from_argv, parse
+from fixbot.kb.token import JOB, credential
+
+MAX_DEPTH = 3
+# Publishing and signing commands that may use an OIDC token when the job is granted one.
+_OIDC_TOOLS = {
+    "uv": ("publish",), "npm": ("publish",), "pnpm": ("publish",), "twine": ("upload",),
+    "poetry": ("publish",), "hatch": ("publish",), "pdm": ("publish",), "flit": ("publish",),
+    "maturin": ("publish", "upload"), "cargo": ("publish",), "gem": ("push",),
+    "cosign": ("sign", "attest", "sign-blob", "attest-blob"), "sigstore": ("sign",),
+    "gh": ("attestation",), "az": ("login",), "gcloud": ("auth",), "vault": ("login", "write"),
+}
+
+
+@dataclass
+class StepScript:
+    analysis: ScriptAnalysis
+    oidc_tools: list[str] = field(default_factory=list)
+    unread: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not in the context
+
+
+class ScriptReader:
+    def __init__(self, read_text: Callable[[str], str | None]) -> None:
+        self.read_text = read_text
+
+    def run_step(self, script: str, shell: str, env: Mapping[str, str], git: bool,
+                 stores: frozenset[str] = frozenset()) -> StepScript:
+        """What a ``run:`` step with ``shell:`` (as written, "" for the default) does; ``git``:
+        checkout's credentials are persisted; ``stores``: tools configured with the job token."""
+        res = _Acc(env)
+        res.stores = set(stores)
+        lang = _language_of_shell(shell)
+        if lang == "expression":
+            res.unknown.append(f"the shell is chosen by an expression (`{shell.strip()}`)")
+        elif lang == "bash":
+            self._shell(parse(script), env, git, res, 0)
+        elif lang == "pwsh":
+            from fixbot.kb.pwsh import parse_pwsh
+
+            self._shell(parse_pwsh(script), env, git, res, 0)
+        elif lang == "python":
+            self._python(script, env, git, res, 0, "the `python` script")
+        else:
+            res.unknown.append(f"a `{lang}` script, which no parser here reads")
+        return res.done()
+
+    def _shell(self, parsed: Script, env: Mapping[str, str], git: bool, res: _Acc,
+               depth: int) -> None:
+        calls: list[ScriptCall] = []
+        a = analyze_commands(parsed, env, git or "git" in res.stores, calls,
+                             frozenset(res.stores))
+        res.add(a)
+        res.stores |= set(a.stores)
+        for cmd in parsed.commands:
+            subs = _OIDC_TOOLS.get(cmd.program, ())
+            if cmd.args[:1] and cmd.args[0] in subs:
+                res.oidc_tools.append(f"{cmd.program} {cmd.args[0]}")
+        for call in calls:
+            self._call(call, git, res, depth)
+
+    def _call(self, call: ScriptCall, git: bool, res: _Acc, depth: int) -> None:
+        lang, path = call.language, call.path
+        if lang.endswith("-code"):
+            if lang == "python-code":
+                self._python(path, call.env, git, res, depth + 1, "inline `python -c` code")
+            else:
+                res.unknown.append(f"inline `{lang[:-5]}` code, which no parser here reads")
+            return
+        if path.startswith("-m "):
+            mod = path[3:].replace(".", "/")
+            for cand in (f"{mod}.py", f"{mod}/__main__.py"):
+                body = self.read_text(cand) if depth < MAX_DEPTH else None
+                if body is not None:
+                    self._python(body, call.env, git, res, depth + 1, f"`{cand}`")
+                    return
+            if self.read_text(f"{mod}/__init__.py") is None and "/" not in mod:
+                return  # an installed module (`python -m pip`), not the repository's
+            res.unread.append((f"python -m {path[3:]}", "it is not in the repository context"))
+            return
+        if "$" in path:
+            res.unknown.append(f"runs a script whose path is chosen at run time (`{path}`)")
+            return
+        body = self.read_text(path) if depth < MAX_DEPTH else None
+        if body is None:
+            res.unread.append((path, "it is not in the repository context to read"))
+            return
+        if lang in ("shell", "executable") and not _python_shebang(body):
+            self._shell(parse(body), call.env, git, res, depth + 1)
+        elif lang == "python" or _python_shebang(body):
+            self._python(body, call.env, git, res, depth + 1, f"`{path}`")
+        elif lang == "pwsh":
+            from fixbot.kb.pwsh import parse_pwsh
+
+            self._shell(parse_pwsh(body), call.env, git, res, depth + 1)
+        else:
+            res.unknown.append(f"runs `{path}`, a {lang} script, which no parser here reads")
+
+    def _python(self, source: str, env: Mapping[str, str], git: bool, res: _Acc, depth: int,
+                what: str) -> None:
+        from fixbot.kb.python_script import analyze_python
+
+        facts = analyze_python(source)
+        if facts.error:
+            res.unknown.append(f"{what} cannot be parsed ({facts.error})")
+            return
+        reach = any(credential(v, env) == JOB for v in env.values())
+        for u in facts.unknown:
+            if reach or git:
+                res.unknown.append(f"{what}: {u}")
+        for cmd in facts.commands:
+            if cmd.argv is not None:
+                parsed = from_argv(list(cmd.argv), cmd.line, cmd.text)
+            elif cmd.shell is not None:
+                parsed = parse(cmd.shell)
+            else:
+                continue  # dynamic: already in facts.unknown
+            self._shell(parsed, env, git, res, depth)
+        for call in facts.http:
+            if not reach or call.authenticated is False:
+                continue
+            if call.url is None or call.authenticated is None:
+                res.unknown.append(f"{what}: line {call.line}: a web request whose URL or "
+                                   "credential cannot be told")
+                continue
+            from fixbot.kb.shell import Command
+
+            flags = ("-H", "Authorization: token ${{ github.token }}", "-X", call.method)
+            self._shell(Script((Command("curl", (*flags, call.url), {}, call.text, call.line),)),
+                        env, git, res, depth)
+
+
+class _Acc:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.needs: list[Need] = []
+        self.unknown: list[str] = []
+        self.may_push: list[str] = []
+        self.git_uses: list[str] = []
+        self.oidc_tools: list[str] = []
+        self.unread: list[tuple[str, str]] = []
+        self.stores: set[str] = set()
+        self.given: set[str] = set()
+
+    def add(self, a: ScriptAnalysis) -> None:
+        self.needs += [n for n in a.needs if n not in self.needs]
+        self.unknown += [u for u in a.unknown if u not in self.unknown]
+        self.may_push += a.may_push
+        self.git_uses += a.git_uses
+
+    def done(self) -> StepScript:
+        return StepScript(ScriptAnalysis(tuple(self.needs), tuple(self.unknown),
+                                         tuple(self.may_push), tuple(self.git_uses),
+                                         tuple(sorted(self.stores))),
+                          self.oidc_tools, self.unread)
+
+
+def _language_of_shell(shell: str) -> str:
+    s = shell.strip()
+    if not s:
+        return "bash"
+    if "${{" in s:
+        return "expression"
+    first = s.split()[0].rsplit("/", 1)[-1].lower()
+    first = first[:-4] if first.endswith(".exe") else first
+    if first in ("bash", "sh"):
+        return "bash"
+    if first in ("pwsh", "powershell"):
+        return "pwsh"
+    if re.fullmatch(r"python[0-9.]*", first):
+        return "python"
+    return first
+
+
+def _python_shebang(body: str) -> bool:
+    first = body.split("\n", 1)[0]
+    return first.startswith("#!") and "python" in first

@@ -1,0 +1,70 @@
+"""The one place that tells whether a value is the job's own ``GITHUB_TOKEN``.
+
+Values come from workflow text (``env:``, ``with:``, scripts). GitHub substitutes ``${{ }}``
+expressions before anything runs, so a value names the job token when one of its expressions
+names ``github.token`` or ``secrets.GITHUB_TOKEN``. Shell variables are resolved by the caller
+(it knows the environment); what cannot be resolved is :data:`VARIABLE`, which callers treat as
+possibly the job token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Literal
+
+Credential = Literal["job", "other", "variable", "none"]
+JOB: Credential = "job"
+OTHER: Credential = "other"
+VARIABLE: Credential = "variable"
+NONE: Credential = "none"
+
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_JOB_TOKEN = re.compile(r"(?<![\w.-])(?:github\s*\.\s*token|secrets\s*\.\s*github_token)(?![\w-])"
+                        r"|github\s*\[\s*'token'\s*\]|secrets\s*\[\s*'github_token'\s*\]",
+                        re.IGNORECASE)
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|([A-Za-z_][A-Za-z0-9_]*))|"
+                  r"\$env:([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+def names_job_token(value: str) -> bool:
+    """Whether a ``${{ }}`` expression in ``value`` names the job token (``github.token``,
+    ``secrets.GITHUB_TOKEN``, alone or inside a larger expression)."""
+    return any(_JOB_TOKEN.search(m.group(1)) for m in _EXPRESSION.finditer(value))
+
+
+def credential(value: str, env: Mapping[str, str] | None = None, depth: int = 0) -> Credential:
+    """What credential ``value`` carries: the job token, another credential (an expression that
+    does not name it, e.g. ``secrets.PAT``), a shell variable whose content is not known, or none.
+
+    ``env`` maps variable names to their values as far as they are known; ``$NAME`` is resolved
+    through it (a few levels deep).
+    """
+    if names_job_token(value):
+        return JOB
+    found: list[Credential] = []
+    if _EXPRESSION.search(value):
+        found.append(OTHER)
+    for m in _VAR.finditer(_EXPRESSION.sub("", value)):
+        name = m.group(1) or m.group(2) or m.group(3)
+        if env is not None and name in env and depth < 4:
+            found.append(credential(env[name], env, depth + 1))
+        else:
+            found.append(VARIABLE)
+    for kind in (JOB, VARIABLE, OTHER):
+        if kind in found:
+            return kind
+    return NONE
+
+
+def is_job_token_input(value: str | None) -> bool:
+    """A token *input* of an action that is the job token: one naming it, or an empty one (actions
+    fall back to ``github.token``). ``None`` (absent) is not decided here."""
+    if value is None:
+        return False
+    return not value.strip() or names_job_token(value)
+
+
+def token_vars(env: Mapping[str, str]) -> list[str]:
+    """Names of the environment variables that hold the job token."""
+    return sorted(k for k, v in env.items() if names_job_token(v))
