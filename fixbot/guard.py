@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -78,6 +79,11 @@ def check(new_text: str, before: Document, ops: Iterable[SemanticOp]) -> Documen
         raise GuardError(f"the intended change does not fit the document ({e!r})") from e
     if after.data != want:
         raise GuardError(f"the edited file differs from the intended change {_first_diff(want, after.data)}")
+    lost = Counter(c.text for c in before.comments()) - Counter(c.text for c in after.comments())
+    if lost:
+        first = next(c for c in before.comments() if c.text in lost)
+        raise GuardError(f"the edit drops the comment on line {before.line_of(first.start)} "
+                         f"({first.text!r:.80})")
     return after
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from fixbot.errors import TransformError
 from fixbot.types import DeleteOp, Edit, InsertOp, SetOp
-from fixbot.yamlmodel import Document, Mapping, Plain, Scalar, Sequence, YNode, resolve_plain
+from fixbot.yamlmodel import Comment, Document, Mapping, Plain, Scalar, Sequence, YNode, resolve_plain
 
 
 @dataclass(frozen=True)
@@ -218,13 +218,23 @@ def _add_flow_key(text: str, mapping: Mapping, key: str, value: Plain, op: SetOp
     entry = f"{render_scalar(key, True)}: {render_inline(value)}"
     if not mapping.items:
         inner = text[mapping.start + 1:close]
-        return Edit(mapping.start + 1, close, f"{inner}{entry}" if not inner.strip() else entry, op)
+        if inner.strip():  # only a comment can be there: keep it
+            raise TransformError(f"line {mapping.line + 1}: an empty flow mapping holds a comment; "
+                                 "not edited, so that the comment is kept")
+        return Edit(mapping.start + 1, close, f"{inner}{entry}", op)
     pos = mapping.items[-1][1].end
     return Edit(pos, pos, f", {entry}", op)
 
 
 def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style: Style) -> Edit:
-    """Replace the value of an existing key, keeping the key and anything after the value."""
+    """Replace the value of an existing key, keeping the key and anything after the value.
+
+    No comment is lost (see :func:`_merge_mapping` for where each one goes): a block mapping
+    replaced by a block mapping keeps each comment with the key it belongs to where that key
+    remains, and where the key it belongs to was otherwise; a value replaced by a one-line value
+    keeps a comment of the key's line on that line and the others below it. A comment inside a
+    flow value is refused rather than moved.
+    """
     _check_editable(mapping)
     knode = mapping.key_node(key)
     old = mapping.get(key)
@@ -232,27 +242,129 @@ def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style
         raise TransformError(f"line {mapping.line + 1}: no key {key!r} to replace")
     op = SetOp(mapping.path + (key,), value)
     text = doc.text
+    nl = style.newline
     empty = isinstance(old, Scalar) and old.start == old.end  # "key:" with no value
-    if mapping.flow or not (isinstance(value, (dict, list)) and value):
+    block = isinstance(value, (dict, list)) and bool(value)
+    if mapping.flow or not block:
         inline = render_inline(value)
         if empty:
             return Edit(old.start, old.end, " " + inline, op)
         if mapping.flow or old.line == knode.line:
-            return Edit(old.start, _content_end(text, old), inline, op)
-        return Edit(_after_colon(text, knode), _content_end(text, old), " " + inline, op)
+            end = _content_end(text, old)
+            _refuse_comments(doc, old.start, end, "the value")
+            return Edit(old.start, end, inline, op)
+        # a block value below the key becomes one line: comments of the key's line stay on it,
+        # the others stay below it, at the column of the old value
+        start, end = _after_colon(text, knode), _line_end(text, _content_end(text, old))
+        comments = doc.comments(start, end)
+        on_key_line = [c for c in comments if c.start < _line_end(text, knode.end)]
+        new = " " + inline + "".join(_eol_gap(text, c) + c.text for c in on_key_line)
+        new += "".join(nl + " " * old.col + c.text for c in comments if c not in on_key_line)
+        return Edit(start, end, new, op)
     # a non-empty block value: it starts on the line after the key
-    lines = _render_entry(key, value, knode.col, style)[1:]
-    nl = style.newline
+    col = knode.col + (style.indent if isinstance(value, dict) else style.seq_offset)
     if empty:
         pos = _line_end(text, knode.end)
-        return Edit(pos, pos, nl + nl.join(lines), op)
+        return Edit(pos, pos, nl + nl.join(render_block(value, col, style)), op)
     if old.line > knode.line:  # a block value below the key: replace it, keep the key line
-        return Edit(_line_end(text, knode.end), _content_end(text, old), nl + nl.join(lines), op)
+        start, end = _line_end(text, knode.end), _line_end(text, _content_end(text, old))
+        comments = doc.comments(start, end)
+        if isinstance(value, dict) and isinstance(old, Mapping) and _mergeable(text, old):
+            lines = _merge_mapping(doc, old, value, col, style, comments)
+        else:
+            lines = render_block(value, col, style) + [" " * col + c.text for c in comments]
+        return Edit(start, end, nl + nl.join(lines), op)
     # a scalar or flow value on the key's line: keep a trailing comment on the key's line
     end = _content_end(text, old)
     line_end = _line_end(text, end)
-    return Edit(_after_colon(text, knode), line_end,
-                text[end:line_end] + nl + nl.join(lines), op)
+    lines = render_block(value, col, style)
+    lines += [" " * col + c.text for c in doc.comments(old.start, end)]
+    return Edit(_after_colon(text, knode), line_end, text[end:line_end] + nl + nl.join(lines), op)
+
+
+def _mergeable(text: str, m: Mapping) -> bool:
+    """A block mapping below its key whose keys each start their own line."""
+    return (not m.flow and bool(m.items)
+            and all(not text[_line_start(text, k.start):k.start].strip() for k, _ in m.items))
+
+
+def _merge_mapping(doc: Document, old: Mapping, new: dict[str, Plain], col: int, style: Style,
+                   comments: Seq[Comment]) -> list[str]:
+    """Lines rendering ``new`` at ``col`` in place of the block mapping ``old``, with every one of
+    ``comments`` (the comments of ``old``'s text) kept.
+
+    A comment belongs to the old key it stands above (full-line comments since the previous
+    key's value) or to the old key whose lines it is on. Where that key remains in ``new``,
+    its comments stay with it: above it, at the end of its line, or (inside its old value) right
+    below its new value, unless the value is a block mapping again and the same rule applies
+    inside. Where the key is gone, its comments stay where it was: after the key that preceded
+    it in ``old`` and remains (or first). Moved comments take the column of the keys they
+    stand among.
+    """
+    text = doc.text
+    n = len(old.items)
+    leading: list[list[Comment]] = [[] for _ in range(n)]
+    inside: list[list[Comment]] = [[] for _ in range(n)]
+    bounds = [(_line_start(text, k.start), _line_end(text, _content_end(text, v))) for k, v in old.items]
+    for c in comments:
+        for i, (first, last) in enumerate(bounds):
+            if c.start < first:
+                leading[i].append(c)
+                break
+            if c.start <= last:
+                inside[i].append(c)
+                break
+        else:  # pragma: no cover - the span ends with the last value's line
+            inside[n - 1].append(c)
+    follow: dict[int, list[Comment]] = {}  # comments of removed keys, by the surviving key before
+    before_all: list[Comment] = []
+    prev: int | None = None
+    for i, (k, _) in enumerate(old.items):
+        if k.value in new:
+            prev = i
+        else:
+            (before_all if prev is None else follow.setdefault(prev, [])).extend(leading[i] + inside[i])
+    pad = " " * col
+    lines = [pad + c.text for c in before_all]
+    index = {k.value: i for i, (k, _) in enumerate(old.items)}
+    for key, value in new.items():
+        at = index.get(key)
+        if at is None:
+            lines += _render_entry(key, value, col, style)
+            continue
+        knode, ovalue = old.items[at]
+        key_line_end = _line_end(text, knode.end)
+        eol = [c for c in inside[at] if c.start <= key_line_end]
+        inner = [c for c in inside[at] if c.start > key_line_end]
+        lines += [pad + c.text for c in leading[at]]
+        if (isinstance(value, dict) and value and isinstance(ovalue, Mapping)
+                and ovalue.line > knode.line and _mergeable(text, ovalue)):
+            entry = [f"{pad}{render_scalar(key)}:"] + _merge_mapping(
+                doc, ovalue, value, col + style.indent, style, inner)
+            inner = []
+        else:
+            entry = _render_entry(key, value, col, style)
+        for c in eol:
+            entry[0] += _eol_gap(text, c) + c.text
+        lines += entry
+        lines += [pad + " " * style.indent + c.text for c in inner]
+        lines += [pad + c.text for c in follow.get(at, [])]
+    return lines
+
+
+def _eol_gap(text: str, c: Comment) -> str:
+    """The blanks before an end-of-line comment, as written (at least one space)."""
+    at = c.start
+    while at > 0 and text[at - 1] in " \t":
+        at -= 1
+    return text[at:c.start] or " "
+
+
+def _refuse_comments(doc: Document, start: int, end: int, what: str) -> None:
+    found = doc.comments(start, end)
+    if found:
+        raise TransformError(f"line {doc.line_of(found[0].start)}: {what} holds a comment "
+                             f"({found[0].text!r:.60}); not replaced, so that the comment is kept")
 
 
 def _after_colon(text: str, knode: Scalar) -> int:
@@ -266,6 +378,9 @@ def insert_item(doc: Document, seq: Sequence, index: int, value: Plain, style: S
     text = doc.text
     if seq.flow:
         if not seq.items:
+            if text[seq.start + 1:seq.end - 1].strip():  # only a comment can be there: keep it
+                raise TransformError(f"line {seq.line + 1}: an empty flow sequence holds a comment; "
+                                     "not edited, so that the comment is kept")
             return Edit(seq.start + 1, seq.end - 1, render_inline(value), op)
         if index < len(seq.items):
             pos = seq.items[index].start
@@ -328,8 +443,11 @@ def delete_key(doc: Document, mapping: Mapping, key: str) -> Edit:
     if text[start:knode.start].strip():
         raise TransformError(f"line {knode.line + 1}: key shares its line; not deleted")
     end = _line_end(text, _content_end(text, value))
-    end = end + (2 if text.startswith("\r\n", end) else 1) if end < len(text) else end
-    return Edit(start, end, "", DeleteOp(mapping.path + (key,)))
+    nl = "\r\n" if text.startswith("\r\n", end) else "\n"
+    end = end + len(nl) if end < len(text) else end
+    # the key's comments stay where the key was
+    kept = "".join(" " * knode.col + c.text + nl for c in doc.comments(start, end))
+    return Edit(start, end, kept, DeleteOp(mapping.path + (key,)))
 
 
 # -- applying -------------------------------------------------------------------------------------

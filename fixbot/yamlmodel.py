@@ -9,6 +9,8 @@ workflows (YAML 1.2 core schema: ``on`` is a string, ``yes`` is a string).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -98,6 +100,17 @@ class Sequence(Node):
 
 YNode = Scalar | Mapping | Sequence
 
+
+@dataclass(frozen=True)
+class Comment:
+    """A YAML comment: ``text[start:end]`` runs from its ``#`` to the end of its line (without
+    trailing blanks or the line break); ``own_line`` when only blanks precede it on its line."""
+
+    start: int
+    end: int
+    text: str
+    own_line: bool
+
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _OCT = re.compile(r"0o[0-7]+\Z")
 _HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
@@ -174,6 +187,7 @@ class Document:
             raise InputError(f"invalid YAML: {e}") from e
         self._converted: dict[int, YNode] = {}
         self._aliased = False
+        self._comments: list[Comment] | None = None
         try:
             self.root: YNode | None = None if raw is None else self._convert(raw, ())
         except RecursionError as e:
@@ -258,6 +272,17 @@ class Document:
                 return None
         return node
 
+    def comments(self, lo: int = 0, hi: int | None = None) -> list[Comment]:
+        """The comments starting in ``text[lo:hi]``, in order.
+
+        A ``#`` is a comment where it starts a line or follows a blank and lies outside every
+        scalar's span (a ``#`` inside quotes, a block scalar or a plain scalar is text).
+        """
+        if self._comments is None:
+            self._comments = _find_comments(self.text, self.root)
+        hi = len(self.text) if hi is None else hi
+        return [c for c in self._comments if lo <= c.start < hi]
+
     def line_of(self, offset: int) -> int:
         """1-based line number of a character offset."""
         return self.text.count("\n", 0, offset) + 1
@@ -282,6 +307,50 @@ def _mark_shared(node: YNode) -> None:
             if not c.shared:
                 c.shared = True
                 stack.append(c)
+
+
+def _scalar_spans(root: YNode | None) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    stack: list[YNode] = [root] if root is not None else []
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, Scalar):
+            if n.end > n.start:
+                spans.append((n.start, n.end))
+        elif isinstance(n, Mapping):
+            for k, v in n.items:
+                stack.append(k)
+                stack.append(v)
+        else:
+            stack.extend(n.items)
+    spans.sort()
+    return spans
+
+
+def _find_comments(text: str, root: YNode | None) -> list[Comment]:
+    spans = _scalar_spans(root)
+    starts = [s for s, _ in spans]
+    out: list[Comment] = []
+    pos = text.find("#")
+    while pos >= 0:
+        i = bisect_right(starts, pos) - 1
+        if i >= 0 and spans[i][0] <= pos < spans[i][1]:
+            pos = text.find("#", spans[i][1])
+            continue
+        if pos == 0 or text[pos - 1] in " \t\r\n":
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            body = text[pos:end].rstrip(" \t\r")
+            line_start = text.rfind("\n", 0, pos) + 1
+            out.append(Comment(pos, pos + len(body), body, not text[line_start:pos].strip(" \t")))
+            pos = text.find("#", end)
+        else:
+            pos = text.find("#", pos + 1)
+    return out
 
 
 def to_plain(node: YNode) -> Plain:
