@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fixbot import __version__
 from fixbot.types import Change, FileResult
@@ -24,6 +25,12 @@ def _rules(rules_info: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
     return rules
 
 
+def _uri(path: str) -> str:
+    """A path as a SARIF ``uri`` (an RFC 3986 URI reference): spaces, ``#``, ``%`` and non-ASCII
+    characters %-escaped, ``/`` kept."""
+    return quote(path, safe="/")
+
+
 def _region(text: str, start: int, end: int) -> dict[str, int]:
     line = text.count("\n", 0, start) + 1
     col = start - (text.rfind("\n", 0, start) + 1) + 1
@@ -37,7 +44,7 @@ def _change_result(r: FileResult, c: Change, base: str | None) -> dict[str, Any]
         "ruleId": c.transform,
         "level": "warning",
         "message": {"text": f"{c.summary}: {c.explanation}"},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": r.path},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)},
                                             "region": {"startLine": c.line}},
                        "logicalLocations": [{"fullyQualifiedName": c.location or "(top level)"}]}],
     }
@@ -46,7 +53,7 @@ def _change_result(r: FileResult, c: Change, base: str | None) -> dict[str, Any]
         replacements = [{"deletedRegion": _region(body, e.start, e.end),
                          "insertedContent": {"text": e.new}} for e in c.edits]
         result["fixes"] = [{"description": {"text": c.summary},
-                            "artifactChanges": [{"artifactLocation": {"uri": r.path},
+                            "artifactChanges": [{"artifactLocation": {"uri": _uri(r.path)},
                                                  "replacements": replacements}]}]
     return result
 
@@ -58,7 +65,7 @@ def render(results: list[FileResult], rules_info: dict[str, tuple[str, str]]) ->
         if r.status == "error":
             out.append({"ruleId": "fixbot/input-error", "level": "error",
                         "message": {"text": r.error or "error"},
-                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": r.path}}}]})
+                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)}}}]})
             continue
         # Edits of later transforms are offsets into the text the earlier ones produced, so
         # only the first transform's changes carry a SARIF fix (regions of the original text).
@@ -68,5 +75,7 @@ def render(results: list[FileResult], rules_info: dict[str, tuple[str, str]]) ->
     doc = {"$schema": SCHEMA, "version": "2.1.0",
            "runs": [{"tool": {"driver": {"name": "fixbot", "version": __version__,
                                          "rules": _rules(rules_info)}},
+                     # columns count characters (code points), as Python strings do
+                     "columnKind": "unicodeCodePoints",
                      "results": out}]}
     return json.dumps(doc, indent=2, ensure_ascii=False)
