@@ -17,6 +17,7 @@ import git
 
 from fixbot import files
 from fixbot.errors import GitError, InputError
+from fixbot.redact import redact
 
 NAME = "fixbot"
 EMAIL = "fixbot@users.noreply.github.com"
@@ -197,7 +198,5 @@ def _stderr(e: git.GitCommandError, secrets: tuple[str, ...]) -> str:
     text = str(e.stderr or e).strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     lines = [ln.removeprefix("stderr: ").strip("'") for ln in lines]
-    msg = "; ".join(ln for ln in lines if ln)[-500:] or f"exit status {e.status}"
-    for s in secrets:
-        msg = msg.replace(s, "***")
-    return msg
+    msg = "; ".join(ln for ln in lines if ln) or f"exit status {e.status}"
+    return redact(msg, secrets)[-500:]

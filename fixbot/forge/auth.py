@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixbot.errors import UsageError
+from fixbot.redact import strip_userinfo
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -38,7 +39,7 @@ def api_url(flag: str | None, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     url = (flag or env.get("GITHUB_API_URL") or DEFAULT_API_URL).strip()
     if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--github-url: expected an http(s) URL, got {url!r}")
+        raise UsageError(f"--github-url: expected an http(s) URL, got {strip_userinfo(url)!r}")
     return url.rstrip("/")
 
 

@@ -1,4 +1,14 @@
-"""The forge client: PyGithub behind a small typed surface (PyGithub stays in this package)."""
+"""The forge client: PyGithub behind a small typed surface (PyGithub stays in this package).
+
+PyGithub objects (a repository, a pull request) carry the client, and so the token, they were
+fetched with. With a GitHub App the installation token is renewed before it expires, so such an
+object is reused only while the client that fetched it is still the current one; after a
+renewal it is fetched again through the new client.
+
+Retries: reads and writes that set absolute values (GET, PATCH of fields, label PUT/POST of the
+same names) are retried under :class:`Policy`; a POST that creates something (a comment, a pull
+request) is retried only after looking for what the first attempt may have created.
+"""
 
 from __future__ import annotations
 
@@ -75,15 +85,16 @@ class Forge:
         if isinstance(credentials, TokenCredentials):
             self._token_gh = Github(auth=Auth.Token(credentials.token), **self._kwargs)
         self._installations: dict[str, _Installation] = {}
-        self._repos: dict[str, Repository] = {}
-        self._pulls: dict[tuple[str, int], PullRequest] = {}
+        # (the client that fetched it, the object): reused only while that client is current
+        self._repos: dict[str, tuple[Github, Repository]] = {}
+        self._pulls: dict[tuple[str, int], tuple[Github, PullRequest]] = {}
 
     # -- credentials -------------------------------------------------------------------------
     def _installation(self, owner: str, name: str) -> _Installation:
         creds = self._credentials
         assert isinstance(creds, AppCredentials)
         cached = self._installations.get(owner.lower())
-        if cached and cached.expires - time.time() > _REFRESH_MARGIN:
+        if cached and cached.expires - self.policy.clock() > _REFRESH_MARGIN:
             return cached
         app = GithubIntegration(auth=Auth.AppAuth(creds.app_id, creds.private_key),
                                 **self._kwargs)
@@ -102,7 +113,8 @@ class Forge:
         except (ValueError, PyJWTError) as e:  # a key PyJWT cannot load
             raise ForgeError(f"{what}: the App private key is not usable: {type(e).__name__}"
                              ) from e
-        expires = grant.expires_at.timestamp() if grant.expires_at else time.time() + 3600
+        expires = (self.policy.clock() + (grant.expires_at.timestamp() - time.time())
+                   if grant.expires_at else self.policy.clock() + 3600)
         gh = Github(auth=Auth.Token(grant.token), **self._kwargs)
         entry = _Installation(grant.token, expires, gh)
         self._installations[owner.lower()] = entry
@@ -121,12 +133,13 @@ class Forge:
 
     # -- repositories ------------------------------------------------------------------------
     def _repo(self, full: str) -> Repository:
-        if full not in self._repos:
-            owner, name = split_full_name(full)
-            gh = self._gh(owner, name)
-            self._repos[full] = self.policy.call(f"{full}: get repository",
-                                                 lambda: gh.get_repo(full))
-        return self._repos[full]
+        owner, name = split_full_name(full)
+        gh = self._gh(owner, name)  # renews an installation token that is about to expire
+        cached = self._repos.get(full)
+        if cached is None or cached[0] is not gh:
+            repo = self.policy.call(f"{full}: get repository", lambda: gh.get_repo(full))
+            cached = self._repos[full] = (gh, repo)
+        return cached[1]
 
     def repo(self, full: str) -> RepoInfo:
         r = self._repo(full)
@@ -135,7 +148,7 @@ class Forge:
 
     # -- pull requests -----------------------------------------------------------------------
     def _info(self, full: str, pr: PullRequest) -> PullInfo:
-        self._pulls[(full, pr.number)] = pr
+        self._pulls[(full, pr.number)] = (self._gh(*split_full_name(full)), pr)
         return PullInfo(pr.number, pr.html_url, pr.state, pr.merged_at is not None,
                         pr.title or "", pr.body or "", pr.head.sha)
 
@@ -152,20 +165,27 @@ class Forge:
         return sorted((self._info(full, p) for p in found), key=lambda p: -p.number)
 
     def _pull(self, full: str, number: int) -> PullRequest:
-        if (full, number) not in self._pulls:
-            repo = self._repo(full)
+        repo = self._repo(full)
+        gh = self._gh(*split_full_name(full))
+        cached = self._pulls.get((full, number))
+        if cached is None or cached[0] is not gh:
             pull = self.policy.call(f"{full}: get pull request #{number}",
                                     lambda: repo.get_pull(number))
-            self._pulls[(full, number)] = pull
-        return self._pulls[(full, number)]
+            cached = self._pulls[(full, number)] = (gh, pull)
+        return cached[1]
 
     def open_pull(self, full: str, base: str, branch: str, title: str, body: str,
                   label: str) -> PullInfo:
         repo = self._repo(full)
+
+        def created() -> PullRequest | None:  # what a failed first attempt may have created
+            found = [p for p in self.pulls(full, branch) if p.state == "open"]
+            return self._pull(full, found[0].number) if found else None
+
         try:
-            pr = self.policy.call(f"{full}: open pull request",
-                                  lambda: repo.create_pull(base=base, head=branch, title=title,
-                                                           body=body))
+            pr = self.policy.create(f"{full}: open pull request",
+                                    lambda: repo.create_pull(base=base, head=branch, title=title,
+                                                             body=body), created)
         except ForgeError as e:
             # A retried POST whose first attempt did succeed: "A pull request already exists".
             if status_of(e) != 422 or "already exists" not in str(e):
@@ -186,9 +206,18 @@ class Forge:
                                                     ("state", state)) if v is not None}
         self.policy.call(f"{full}: update pull request #{number}", lambda: pr.edit(**fields))
 
-    def comment(self, full: str, number: int, text: str) -> None:
+    def comment(self, full: str, number: int, text: str, marker: str) -> None:
+        """Add a comment holding ``marker`` (a hidden HTML comment in ``text``); a retry after
+        a failed attempt first looks for a comment with that marker, so none is duplicated."""
+        if marker not in text:
+            raise ValueError("the comment text must contain its marker")
         pr = self._pull(full, number)
-        self.policy.call(f"{full}: comment on #{number}", lambda: pr.create_issue_comment(text))
+
+        def created() -> bool | None:
+            return True if self.has_comment(full, number, marker) else None
+
+        self.policy.create(f"{full}: comment on #{number}",
+                           lambda: bool(pr.create_issue_comment(text)), created)
 
     def has_comment(self, full: str, number: int, marker: str) -> bool:
         pr = self._pull(full, number)

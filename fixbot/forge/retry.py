@@ -7,6 +7,12 @@ then raises ``requests.exceptions.RetryError``): the policy lives here instead.
 * 403/429 rate limits: wait ``Retry-After`` (secondary limit) or until ``X-RateLimit-Reset``
   (primary limit), if that wait is at most ``max_wait`` seconds; else :class:`RateLimited`.
 * 401, 404, 422 and other 4xx: no retry, one clear :class:`ForgeError` naming the repository.
+* A POST that creates something (:meth:`Policy.create`) may have been carried out even though
+  its answer was a 5xx or never arrived: before each retry it looks for what the first attempt
+  would have created, and returns that instead of creating a duplicate. A rate-limit refusal is
+  retried as it is (GitHub did not carry out the request).
+
+Messages never hold URL userinfo (:func:`fixbot.redact.strip_userinfo`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import requests
 from github import GithubException
 
 from fixbot.errors import ForgeError, RateLimited
+from fixbot.redact import strip_userinfo
 
 T = TypeVar("T")
 
@@ -35,25 +42,42 @@ class Policy:
     clock: Callable[[], float] = field(default=time.time)
 
     def call(self, what: str, fn: Callable[[], T]) -> T:
-        """Run ``fn`` (one or a few PyGithub requests) under this policy; ``what`` names the
-        operation and repository for error messages, e.g. ``"acme/widgets: open pull request"``."""
+        """Run ``fn`` (one or a few idempotent PyGithub requests: reads, or writes of absolute
+        values) under this policy; ``what`` names the operation and repository for error
+        messages, e.g. ``"acme/widgets: get repository"``."""
+        return self._run(what, fn, None)
+
+    def create(self, what: str, fn: Callable[[], T], created: Callable[[], T | None]) -> T:
+        """Run ``fn``, one non-idempotent POST. After a 5xx, a connection error or a timeout,
+        ``created()`` is asked whether the failed attempt did create the object (it looks for
+        fixbot's marker); its answer, if not None, is returned instead of posting again."""
+        return self._run(what, fn, created)
+
+    def _run(self, what: str, fn: Callable[[], T], created: Callable[[], T | None] | None) -> T:
         attempt = 1
         while True:
+            maybe_done = False  # the failed attempt may have been carried out
             try:
                 return fn()
             except GithubException as e:
                 wait = self._wait_for(e, attempt)
                 if wait is None:
                     raise _error(what, e) from e
+                maybe_done = not _is_rate_limit(e)
             except (requests.ConnectionError, requests.Timeout) as e:
                 if attempt >= self.attempts:
                     raise ForgeError(f"{what}: cannot reach the forge ({type(e).__name__}) "
                                      f"after {attempt} attempts") from e
                 wait = self.backoff * 2 ** (attempt - 1)
+                maybe_done = True
             except requests.RequestException as e:
                 raise ForgeError(f"{what}: request failed ({type(e).__name__})") from e
             self.sleep(wait)
             attempt += 1
+            if created is not None and maybe_done:
+                found = created()
+                if found is not None:
+                    return found
 
     def _wait_for(self, e: GithubException, attempt: int) -> float | None:
         """Seconds to wait before retrying ``e``, or None to give up now."""
@@ -109,8 +133,9 @@ def _rate_wait(headers: dict[str, str], now: float) -> float:
 
 
 def _error(what: str, e: GithubException) -> ForgeError:
+    what = strip_userinfo(what)
     status = e.status
-    msg = _message(e) or "no message"
+    msg = strip_userinfo(_message(e) or "no message")
     if status == 401:
         return ForgeError(f"{what}: authentication failed (401 {msg}); check FIXBOT_TOKEN, "
                           "GITHUB_TOKEN or the GitHub App settings")

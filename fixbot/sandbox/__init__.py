@@ -125,6 +125,11 @@ class Sandbox:
         store.add_installation(installation_id, account, repos)
         return installation_id
 
+    def expire_installation_tokens(self) -> int:
+        """Test switch: every App installation token issued so far expires now (the forge then
+        answers 401 ``Bad credentials`` to it, as GitHub does after an hour). Returns how many."""
+        return self.server.forge.store.expire_installation_tokens()
+
     # -- repositories --------------------------------------------------------------------------
     def create_repo(self, owner: str, name: str, files: Mapping[str, bytes | str],
                     branch: str = "main", **flags: object) -> str:
@@ -158,8 +163,9 @@ class Sandbox:
     def inject_fault(self, pattern: str, kind: str = "500", count: int = 1,
                      method: str | None = None, retry_after: int = 1, reset_in: int = 60) -> Fault:
         """The next ``count`` requests whose path matches ``pattern`` (regex, searched) fail:
-        ``500``; ``secondary`` = 403 + ``Retry-After``; ``primary`` = 403 +
-        ``X-RateLimit-Remaining: 0`` and ``X-RateLimit-Reset``."""
+        ``500``; ``500-after`` = carried out, then answered 500; ``secondary`` = 403 +
+        ``Retry-After``; ``primary`` = 403 + ``X-RateLimit-Remaining: 0`` and
+        ``X-RateLimit-Reset``."""
         return self.server.faults.add(pattern, kind, count, method, retry_after, reset_in)
 
     @property

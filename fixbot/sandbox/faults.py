@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
-FAULT_KINDS = ("500", "secondary", "primary")
+FAULT_KINDS = ("500", "500-after", "secondary", "primary")
 SECONDARY_MESSAGE = ("You have exceeded a secondary rate limit. "
                      "Please wait a few minutes before you try again.")
 RATE_DOC = ("https://docs.github.com/enterprise-server@3.19/rest/using-the-rest-api/"
@@ -18,7 +18,10 @@ RATE_DOC = ("https://docs.github.com/enterprise-server@3.19/rest/using-the-rest-
 
 @dataclass
 class Fault:
-    """The next ``remaining`` requests whose path matches ``pattern`` (a regex) fail."""
+    """The next ``remaining`` requests whose path matches ``pattern`` (a regex) fail.
+
+    ``500-after`` carries the request out first and then answers 500 (a gateway that timed out
+    after the backend committed): what makes a retried POST create a duplicate."""
 
     pattern: re.Pattern[str]
     kind: str
@@ -31,7 +34,7 @@ class Fault:
     def reply(self) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) of the failure."""
         headers = {"Content-Type": "application/json; charset=utf-8"}
-        if self.kind == "500":
+        if self.kind in ("500", "500-after"):
             body = {"message": "Server Error", "documentation_url": RATE_DOC}
             return 500, headers, json.dumps(body).encode()
         if self.kind == "secondary":

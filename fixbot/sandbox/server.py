@@ -24,7 +24,7 @@ from fixbot.sandbox.api_core import (
     Principal,
     find_route,
 )
-from fixbot.sandbox.faults import AccessLog, FaultBook, LogEntry
+from fixbot.sandbox.faults import AccessLog, Fault, FaultBook, LogEntry
 from fixbot.sandbox.gitstore import find_repo
 from fixbot.sandbox.http_git import CHUNK, GIT_PATH_RE, run_http_backend
 from fixbot.sandbox.store import Store
@@ -116,8 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = split.path, split.query
         self._login: str | None = None
         self._log_path, self._raw_in = path, raw_in
+        self._late_fault: Fault | None = None
         try:
             fault = self.server.faults.take(self.command, path)
+            if fault is not None and fault.kind == "500-after":
+                self._late_fault = fault  # carried out below; only the reply is a 500
+                fault = None
             if fault is not None:
                 self._send(*fault.reply())
             elif GIT_PATH_RE.match(path) and not path.startswith("/api/"):
@@ -136,6 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers: dict[str, str] | list[tuple[str, str]],
               data: bytes | IO[bytes] = b"", length: int | None = None) -> int:
+        if self._late_fault is not None:  # the work is done; the client sees a 500
+            status, headers, data = self._late_fault.reply()
+            self._late_fault = None
         if isinstance(data, bytes):
             length = len(data)
         assert length is not None

@@ -137,6 +137,15 @@ class Store:
             return None
         return row
 
+    def expire_installation_tokens(self) -> int:
+        """Every installation token issued so far expires now (as an hour passing would do);
+        returns how many. Personal tokens are not touched."""
+        with self.tx() as db:
+            cur = db.execute("UPDATE tokens SET expires_at = ? WHERE installation_id IS NOT NULL "
+                             "AND (expires_at IS NULL OR expires_at >= ?)",
+                             (time.time() - 1, time.time()))
+            return int(cur.rowcount)
+
     # -- installations -------------------------------------------------------------------------
     def add_installation(self, installation_id: int, account: str, repos: list[str] | None) -> None:
         with self.tx() as db:

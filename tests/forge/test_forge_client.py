@@ -44,7 +44,7 @@ def test_pull_lookup_open_twice_comments_and_close(sandbox: Sandbox) -> None:
     assert [(p.number, p.title, p.body, p.state, p.merged) for p in pulls] == [
         (1, "T2", "B2", "open", False)]
     assert not forge.has_comment("acme/widgets", 1, "<!-- m -->")
-    forge.comment("acme/widgets", 1, "hello <!-- m -->")
+    forge.comment("acme/widgets", 1, "hello <!-- m -->", "<!-- m -->")
     assert forge.has_comment("acme/widgets", 1, "<!-- m -->")
     forge.edit_pull("acme/widgets", 1, state="closed")
     assert _forge(sandbox).pulls("acme/widgets", BRANCH)[0].state == "closed"
