@@ -21,7 +21,7 @@ from fixbot.types import Change, FileResult
 BRANCH = "fixbot/harden-workflows"
 LABEL = "fixbot"
 MARKER_PREFIX = "<!-- fixbot:fingerprint="
-_MARKER_RE = re.compile(r"<!-- fixbot:fingerprint=([0-9a-f]{64}) -->")
+_MARKER_RE = re.compile(r"<!-- fixbot:fingerprint=([0-9a-f]{64})(?: transforms=([a-z0-9,-]*))? -->")
 MAX_BODY = 60_000  # GitHub rejects bodies over 65,536 characters
 MAX_DIFF_LINES = 24
 # Transforms whose removed lines may hold a credential: their diffs show only the new lines.
@@ -49,14 +49,27 @@ def fingerprint(results: Sequence[FileResult]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def marker(fp: str) -> str:
-    return f"{MARKER_PREFIX}{fp} -->"
+def marker(fp: str, selection: Sequence[str] | None = None) -> str:
+    """The hidden marker: the change-set fingerprint and, when known, the sorted ids of the
+    transforms the run selected (``--only``/``--skip``)."""
+    if selection is None:
+        return f"{MARKER_PREFIX}{fp} -->"
+    return f"{MARKER_PREFIX}{fp} transforms={','.join(sorted(selection))} -->"
 
 
 def fingerprint_of(body: str | None) -> str | None:
     """The fingerprint recorded in a PR body by :func:`body`, or None."""
     m = _MARKER_RE.search(body or "")
     return m.group(1) if m else None
+
+
+def selection_of(body: str | None) -> frozenset[str] | None:
+    """The transform selection recorded in a PR body's marker, or None when the body has no
+    marker or one written before selections were recorded."""
+    m = _MARKER_RE.search(body or "")
+    if m is None or m.group(2) is None:
+        return None
+    return frozenset(i for i in m.group(2).split(",") if i)
 
 
 def _counts(results: Sequence[FileResult]) -> tuple[int, int, list[str]]:
@@ -153,9 +166,11 @@ def checklist(results: Sequence[FileResult]) -> list[str]:
     return items + [f"{VALIDATE_ITEM} Changed: {names}."]
 
 
-def body(results: Sequence[FileResult], with_diffs: bool = True) -> str:
+def body(results: Sequence[FileResult], selection: Sequence[str] | None = None,
+         with_diffs: bool = True) -> str:
     """The PR body: summary, per file and change (what, why, diff, docs), checklist, notes and
-    the fingerprint marker. Diffs are dropped if the body would exceed GitHub's limit."""
+    the marker (fingerprint and ``selection``, the transform ids the run selected). Diffs are
+    dropped if the body would exceed GitHub's limit."""
     n, nfiles, ids = _counts(results)
     files = changed(results)
     out = [f"fixbot proposes {_plural(n, 'change')} to {_plural(nfiles, 'workflow file')} "
@@ -182,12 +197,12 @@ def body(results: Sequence[FileResult], with_diffs: bool = True) -> str:
             out.append(f"- `{r.path}`: not processed: {r.error}")
     out += ["", "---", "Opened by fixbot. Rerunning fixbot updates this pull request; it never "
             "overwrites commits pushed by people and never reopens a closed one.", "",
-            marker(fingerprint(results))]
+            marker(fingerprint(results), selection)]
     text = "\n".join(out) + "\n"
     if len(text) > MAX_BODY and with_diffs:
-        return body(results, with_diffs=False)
+        return body(results, selection, with_diffs=False)
     if len(text) > MAX_BODY:
         cut = text[: MAX_BODY - 200].rsplit("\n", 1)[0]
         text = f"{cut}\n\n(truncated: run `fixbot fix --diff` for the full list)\n\n" \
-               f"{marker(fingerprint(results))}\n"
+               f"{marker(fingerprint(results), selection)}\n"
     return text

@@ -13,7 +13,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from fixbot.cli import EXIT_FAILED, EXIT_OK
+from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
 
 OWNER = "demo-org"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from fixbot import engine, files, report
-from fixbot.cli import EXIT_FAILED, EXIT_OK, EXIT_PENDING
 from fixbot.errors import InputError
+from fixbot.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_PENDING
 from fixbot.types import FileResult
 from fixbot.workflow import RepoContext
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import shutil
 import sys
@@ -19,16 +20,18 @@ from types import ModuleType
 from typing import Any
 
 from fixbot import engine, files, gitops, pr, report
-from fixbot.cli import EXIT_FAILED, EXIT_OK
 from fixbot.commands.fix import add_selection, write_fixed
 from fixbot.errors import FixbotError
+from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
 from fixbot.forge import Forge, PullInfo
+from fixbot.redact import strip_userinfo
 from fixbot.types import FileResult
 from fixbot.workflow import RepoContext
 
 _FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 HUMAN_MARKER = "<!-- fixbot:human-commits -->"
 LANDED_MARKER = "<!-- fixbot:landed -->"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -99,34 +102,44 @@ def emit(o: Outcome, fmt: str, show_body: bool) -> None:
     sys.stdout.write("\n".join(out) + "\n")
 
 
-def analyze(checkout: gitops.Checkout, transforms: list[ModuleType]) -> list[FileResult]:
+def analyze(checkout: gitops.Checkout, transforms: list[ModuleType], name: str = "") -> list[FileResult]:
     """Run the transforms over the checkout's workflows and write the changed files."""
     ctx = RepoContext(checkout.read_text)
     targets = files.discover([str(checkout.path)])
-    return write_fixed(targets, [engine.process_target(t, transforms, ctx) for t in targets])
+    results = write_fixed(targets, [engine.process_target(t, transforms, ctx) for t in targets])
+    s = report.summary(results)
+    log.info("%s: %d workflow file(s): %d changed, %d unchanged, %d error(s)", name, s["files"],
+             s["changed"], s["unchanged"], s["errors"])
+    return results
 
 
 def _paths(results: list[FileResult]) -> list[str]:
     return [r.path for r in pr.changed(results)]
 
 
+def selection(transforms: list[ModuleType]) -> list[str]:
+    """The ids of the selected transforms, sorted (as recorded in the PR marker)."""
+    return sorted(t.ID for t in transforms)
+
+
 def run_local(source: str, transforms: list[ModuleType], dry_run: bool = False,
               workdir: Path | None = None) -> Outcome:
     """Clone a local path or git URL, commit the fixes on fixbot's branch there, push nothing."""
-    name = source.rstrip("/").removesuffix(".git")
+    name = strip_userinfo(source.rstrip("/").removesuffix(".git"))
     partial = "://" in source and not source.startswith("file://")
     dest = Path(workdir or tempfile.mkdtemp(prefix="fixbot-run-")) / "repo"
     try:
+        log.info("%s: cloning into %s", name, dest)
         checkout = gitops.clone(source, dest, None, partial=partial)
-        results = analyze(checkout, transforms)
+        results = analyze(checkout, transforms, name)
     except FixbotError as e:
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
-        return Outcome(name, "error", reason=str(e))
+        return Outcome(name, "error", reason=strip_userinfo(str(e)))
     if not pr.changed(results):
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
         return Outcome(name, "no-changes", files=results)
     o = Outcome(name, "pr-opened", files=results, title=pr.title(results),
-                body=pr.body(results))
+                body=pr.body(results, selection(transforms)))
     if dry_run:
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
         o.reason = "dry run: nothing committed"
@@ -145,7 +158,7 @@ def run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: boo
     try:
         return _run_repo(forge, full, transforms, dry_run, root / "repo")
     except FixbotError as e:
-        return Outcome(full, "error", reason=str(e))
+        return Outcome(full, "error", reason=strip_userinfo(str(e)))
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -157,18 +170,20 @@ def _run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: bo
     if info.archived or info.disabled:
         return Outcome(full, "skipped", reason="repository is archived" if info.archived
                        else "repository is disabled")
+    log.info("%s: cloning %s (branch %s)", full, strip_userinfo(info.clone_url), info.default_branch)
     checkout = gitops.clone(info.clone_url, dest, forge.git_token(full),
                             branch=info.default_branch)
     base = checkout.head
-    results = analyze(checkout, transforms)
+    results = analyze(checkout, transforms, full)
+    chosen = selection(transforms)
     remote = checkout.remote_tip(pr.BRANCH)
     tip = checkout.fetch_tip(pr.BRANCH) if remote else None
     if not pr.changed(results):
         if remote is None or tip is None:
             return Outcome(full, "no-changes", files=results)
-        return _landed(forge, full, checkout, tip, results, dry_run)
+        return _landed(forge, full, checkout, tip, results, dry_run, chosen)
     o = Outcome(full, "pr-opened", files=results, title=pr.title(results),
-                body=pr.body(results))
+                body=pr.body(results, chosen))
     fp = pr.fingerprint(results)
     pulls = forge.pulls(full, pr.BRANCH)
     open_pr = next((p for p in pulls if p.state == "open"), None)
@@ -185,12 +200,18 @@ def _run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: bo
     checkout.start_branch(pr.BRANCH)
     new = checkout.commit(_paths(results), pr.commit_message(results))
     o.pr = open_pr
-    if open_pr and tip and tip.parents == (base,) and tip.tree == new.tree:
-        if open_pr.title == o.title and open_pr.body == o.body:
-            o.status = "up-to-date"
-            return o
+    same = bool(open_pr and tip and tip.parents == (base,) and tip.tree == new.tree)
+    if open_pr and same and open_pr.title == o.title and open_pr.body == o.body:
+        o.status = "up-to-date"
+        return o
+    held = _held(open_pr, results, chosen) if open_pr else None
+    if open_pr and held:
+        o.status, o.reason = "skipped", f"#{open_pr.number} is left as it is: {held}"
+        return _dry(o, dry_run)
+    if open_pr and same:
         o.status, o.reason = "pr-updated", "refreshed the title and description"
         if not dry_run:
+            log.info("%s: updating the title and description of #%d", full, open_pr.number)
             forge.edit_pull(full, open_pr.number, title=o.title, body=o.body)
         return _dry(o, dry_run)
     if open_pr:
@@ -199,14 +220,47 @@ def _run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: bo
                     else "updated with new changes")
     if dry_run:
         return _dry(o, dry_run)
+    log.info("%s: pushing %s", full, pr.BRANCH)
     checkout.push(pr.BRANCH, remote)
     if open_pr:
         if open_pr.title != o.title or open_pr.body != o.body:
+            log.info("%s: updating #%d", full, open_pr.number)
             forge.edit_pull(full, open_pr.number, title=o.title, body=o.body)
     else:
+        log.info("%s: opening a pull request", full)
         o.pr = forge.open_pull(full, info.default_branch, pr.BRANCH, o.title or "",
                                o.body or "", pr.LABEL)
     return o
+
+
+def _held(open_pr: PullInfo, results: list[FileResult], chosen: list[str]) -> str | None:
+    """Why fixbot's open PR must not be overwritten or closed by this run, or None.
+
+    A file that could not be processed may hold changes the PR carries (they would be lost),
+    and a run with another transform selection (``--only``/``--skip``) does not see the changes
+    of the transforms it left out."""
+    recorded = pr.selection_of(open_pr.body)
+    if recorded is None and set(chosen) != set(_all_ids()):
+        recorded_text = "an unrecorded transform selection"
+    elif recorded is not None and recorded != set(chosen):
+        recorded_text = f"transforms {', '.join(sorted(recorded)) or '(none)'}"
+    else:
+        recorded_text = ""
+    if recorded_text:
+        return (f"it was made with {recorded_text}, and this run selected "
+                f"{', '.join(chosen) or '(none)'}; rerun with the same --only/--skip to update it")
+    errors = [r for r in results if r.status == "error"]
+    if errors:
+        paths = ", ".join(r.path for r in errors)
+        return (f"{len(errors)} workflow file(s) could not be processed ({paths}), so its "
+                "changes to them would be lost; fix the file(s) and rerun")
+    return None
+
+
+def _all_ids() -> list[str]:
+    from transforms import REGISTRY
+
+    return list(REGISTRY)
 
 
 def _dry(o: Outcome, dry_run: bool) -> Outcome:
@@ -220,15 +274,16 @@ def _human_commits(forge: Forge, full: str, o: Outcome, open_pr: PullInfo | None
     o.status, o.pr = "skipped", open_pr
     o.reason = (f"a person pushed commits onto {pr.BRANCH}; fixbot does not overwrite them")
     if open_pr and not dry_run and not forge.has_comment(full, open_pr.number, HUMAN_MARKER):
+        log.info("%s: commenting on #%d (a person's commits)", full, open_pr.number)
         forge.comment(full, open_pr.number, (
             "fixbot found commits by a person on this branch, so it will not update it any "
             "more: merge or close this pull request as you see fit. Delete the branch to let "
-            f"fixbot propose its changes again.\n\n{HUMAN_MARKER}"))
+            f"fixbot propose its changes again.\n\n{HUMAN_MARKER}"), HUMAN_MARKER)
     return _dry(o, dry_run)
 
 
 def _landed(forge: Forge, full: str, checkout: gitops.Checkout, tip: gitops.Tip,
-            results: list[FileResult], dry_run: bool) -> Outcome:
+            results: list[FileResult], dry_run: bool, chosen: list[str]) -> Outcome:
     """Nothing to change any more: close fixbot's open PR and delete its branch."""
     pulls = forge.pulls(full, pr.BRANCH)
     open_pr = next((p for p in pulls if p.state == "open"), None)
@@ -239,14 +294,23 @@ def _landed(forge: Forge, full: str, checkout: gitops.Checkout, tip: gitops.Tip,
                     reason=(f"nothing left to change, but a person pushed commits onto "
                             f"{pr.BRANCH}; #{open_pr.number} is left open"))
         return o
+    held = _held(open_pr, results, chosen)
+    if held:
+        o = Outcome(full, "skipped", open_pr, files=results,
+                    reason=f"nothing to change in this run, but #{open_pr.number} is left open: "
+                           f"{held}")
+        return _dry(o, dry_run)
     o = Outcome(full, "no-changes", open_pr, files=results,
                 reason=(f"the changes are already on the base branch: closed #{open_pr.number} "
                         f"and deleted {pr.BRANCH}"))
     if dry_run:
         return _dry(o, dry_run)
+    log.info("%s: closing #%d and deleting %s (the changes landed)", full, open_pr.number,
+             pr.BRANCH)
     forge.comment(full, open_pr.number, (
         "The base branch no longer needs these changes (they landed there some other way), "
-        f"so fixbot closes this pull request and deletes its branch.\n\n{LANDED_MARKER}"))
+        f"so fixbot closes this pull request and deletes its branch.\n\n{LANDED_MARKER}"),
+        LANDED_MARKER)
     forge.edit_pull(full, open_pr.number, state="closed")
     checkout.delete_remote(pr.BRANCH, tip.sha)
     return o

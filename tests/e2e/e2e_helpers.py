@@ -60,10 +60,13 @@ def git_lines(sb: Sandbox) -> list[str]:
     return [f"{e.method} {e.path}" for e in sb.access_log if not e.path.startswith("/api/")]
 
 
-def golden(name: str, actual: str, regen: bool) -> None:
-    path = GOLDEN / name
-    if regen or not path.exists():
+def golden(name: str, actual: str, regen: bool, root: Path = GOLDEN) -> None:
+    """``actual`` must equal the golden file ``root/name``; only ``--regen-golden`` writes it
+    (a missing golden file fails: a test must never pass by writing its own expectation)."""
+    path = root / name
+    if regen:
         path.write_text(actual, encoding="utf-8")
+    assert path.is_file(), f"golden file {path} is missing; write it with pytest --regen-golden"
     assert actual == path.read_text(encoding="utf-8"), f"differs from golden {path}"
 
 
