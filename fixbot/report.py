@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,12 +40,27 @@ def fix_json(results: list[FileResult]) -> str:
                        "summary": summary(results)}, indent=2, ensure_ascii=False)
 
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def lines(text: str) -> list[str]:
+    """``text`` split after each ``\\n`` only, as git and patch count lines (str.splitlines
+    also splits at ``\\r``, form feeds, U+2028 and others, which would corrupt a patch)."""
+    return _LINE.findall(text)
+
+
 def unified_diff(r: FileResult) -> str:
+    """A unified diff that ``git apply`` and ``patch`` apply byte for byte: CRLF and a BOM are
+    kept in the lines, and a last line without a newline gets git's marker."""
     if r.status != "changed" or r.original is None or r.updated is None:
         return ""
-    return "".join(difflib.unified_diff(
-        r.original.splitlines(keepends=True), r.updated.splitlines(keepends=True),
-        fromfile=f"a/{r.path.lstrip('/')}", tofile=f"b/{r.path.lstrip('/')}"))
+    out: list[str] = []
+    for line in difflib.unified_diff(lines(r.original), lines(r.updated),
+                                     fromfile=f"a/{r.path.lstrip('/')}",
+                                     tofile=f"b/{r.path.lstrip('/')}"):
+        out.append(line if line.endswith("\n") else f"{line}\n{NO_NEWLINE}")
+    return "".join(out)
 
 
 def fix_text(results: list[FileResult], verb: str) -> str:
