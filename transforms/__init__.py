@@ -1,23 +1,23 @@
 """The explicit registry of transforms, in the order the engine runs them.
 
 A transform module has ``ID``, ``SUMMARY``, ``DOCS`` and a pure
-``analyze(workflow, context) -> list[Change | Note]``. Modules never import each other.
+``analyze(workflow, context) -> list[Change | Note]``: it satisfies the
+:class:`fixbot.types.Transform` Protocol structurally (mypy checks each module against it
+here). Modules never import each other.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from fixbot.errors import UsageError
+from fixbot.types import Transform
 from transforms import permissions, persist_credentials
 
-REGISTRY: dict[str, ModuleType] = {
-    m.ID: m
-    for m in (
-        persist_credentials,
-        permissions,  # after persist-credentials: it analyses the checkouts as they end up
-    )
-}
+# Typed as the Protocol, so that mypy checks every module against it.
+_MODULES: tuple[Transform, ...] = (
+    persist_credentials,
+    permissions,  # after persist-credentials: it analyses the checkouts as they end up
+)
+REGISTRY: dict[str, Transform] = {m.ID: m for m in _MODULES}
 
 # Ids reserved by DESIGN.md whose modules are not built yet.
 PLANNED: dict[str, str] = {
@@ -27,7 +27,7 @@ PLANNED: dict[str, str] = {
 }
 
 
-def select(only: str | None, skip: str | None) -> list[ModuleType]:
+def select(only: str | None, skip: str | None) -> list[Transform]:
     """The transforms chosen by ``--only``/``--skip`` (comma-separated ids), in registry order."""
     def parse(ids: str | None, flag: str) -> set[str]:
         if ids is None:

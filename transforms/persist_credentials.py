@@ -65,8 +65,8 @@ def _local_action_needs(uses: str, ctx: RepoContext, depth: int) -> str | None:
     doc = ctx.local_action(uses)
     if doc is None or not isinstance(doc.data, dict):
         return f"may use them: the local action `{uses}` is not in the repository context to read"
-    runs = doc.data.get("runs") if isinstance(doc.data.get("runs"), dict) else {}
-    using = str(runs.get("using", "")).lower()
+    runs = doc.data.get("runs")
+    using = str(runs.get("using", "")).lower() if isinstance(runs, dict) else ""
     if using != "composite":
         return f"may use them: the local action `{uses}` runs {using or 'unknown'} code"
     if depth >= 4:

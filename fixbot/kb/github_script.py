@@ -50,4 +50,6 @@ def analyze_github_script(script: str) -> ScriptAnalysis:
         out.unknown_use("github.graphql")
     if re.search(r"\bgithub\s*\.\s*request\s*\(\s*(?![\s'\"`])", src):
         out.unknown_use("github.request")  # a computed route
+    if re.search(r"\bgithub\s*(?:\.\s*rest\s*)?\[", src):
+        out.unknown_use("github.rest[...]")  # a method chosen at run time
     return out.result()

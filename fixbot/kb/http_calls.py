@@ -51,6 +51,7 @@ def http_call(cmd: Command, env: Mapping[str, str], out: Collector) -> None:
     url: str | None = None
     auth: list[str] = []
     opaque: list[str] = []
+    others: list[str] = []
     body = False
     args = cmd.args
     i = 0
@@ -72,6 +73,8 @@ def http_call(cmd: Command, env: Mapping[str, str], out: Collector) -> None:
         else:
             if url is None and _API_HOST.search(a):
                 url = a
+            elif a.startswith("$") or "://" in a:
+                others.append(a)  # a URL elsewhere, or words from a variable (options, a URL)
             i += 1
             continue
         if key in ("-X", "--request", "--method", "-method"):
@@ -102,9 +105,16 @@ def http_call(cmd: Command, env: Mapping[str, str], out: Collector) -> None:
         elif key == "-uri" and _API_HOST.search(value):
             url = value
         i += step
-    if url is None:
-        return
     what = cmd.program
+    job_auth = any(credential(h, env) not in (OTHER, NONE) for h in auth)
+    if url is None:
+        if job_auth and others:
+            out.unknown_use(f"{what} sends the job token to `{others[0]}`, not known to be the API")
+        return
+    if any(o.startswith("$") for o in others) and not auth:
+        out.unknown_use(f"{what} to the API with words from a variable (`{others[0]}`), which may "
+                        "carry a credential")
+        return
     if opaque and not any(credential(h, env) not in (NONE,) for h in auth):
         out.unknown_use(f"{what} to the API with a credential in a form not read ({opaque[0]})")
         return
@@ -116,6 +126,10 @@ def http_call(cmd: Command, env: Mapping[str, str], out: Collector) -> None:
     m = re.search(r"(?:github\.com|GITHUB_API_URL\}?|github\.api_url\s*\}\}|/api/v3)(/[^\s\"']*)", url)
     path = m.group(1) if m else url
     rest_call(method or ("POST" if body else "GET"), path, out, what)
+
+
+def is_api_url(url: str) -> bool:
+    return _API_HOST.search(url) is not None
 
 
 def _outside_vars(header: str) -> str:

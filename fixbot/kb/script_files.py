@@ -140,8 +140,13 @@ class ScriptReader:
                 res.unknown.append(f"{what}: line {call.line}: a web request whose URL or "
                                    "credential cannot be told")
                 continue
+            from fixbot.kb.http_calls import is_api_url
             from fixbot.kb.shell import Command
 
+            if not is_api_url(call.url):
+                res.unknown.append(f"{what}: line {call.line}: sends the job token to "
+                                   f"`{call.url}`, not known to be the GitHub API")
+                continue
             flags = ("-H", "Authorization: token ${{ github.token }}", "-X", call.method)
             self._shell(Script((Command("curl", (*flags, call.url), {}, call.text, call.line),)),
                         env, git, res, depth)

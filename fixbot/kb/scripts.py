@@ -50,6 +50,7 @@ class _State:
     out: Collector
     functions: frozenset[str]
     everywhere: bool  # with functions around, every command may see a token the script mentions
+    mentions: bool = False  # the script names the job token somewhere (e.g. piped to a login)
     calls: list[ScriptCall] = field(default_factory=list)
     may_push: list[str] = field(default_factory=list)
     git_uses: list[str] = field(default_factory=list)
@@ -78,7 +79,7 @@ def analyze_commands(script: Script, env: Mapping[str, str], git: bool,
         return out.result()
     mentions = any(names_job_token(_item_text(i)) for i in script.items)
     st = _State(dict(env), git, out, script.functions, bool(script.functions) and mentions,
-                stores=set(stores))
+                mentions=mentions, stores=set(stores))
     for item in script.items:
         if isinstance(item, Assignment):
             if any(v in (item.value or "") for v in _OIDC_VARS):
@@ -139,7 +140,7 @@ def _command(cmd: Command, st: _State) -> None:
                          "credentials actions/checkout persisted", _CONTENTS_DOC))
     if prog in ("gh", "git") or prog in _HTTP:
         return
-    if sees and prog in ("docker", "podman", "helm") and _registry_login(cmd):
+    if (sees or st.mentions) and prog in ("docker", "podman", "helm") and _registry_login(cmd):
         st.stores.add("helm" if prog == "helm" else "docker")
     if sees:
         needs = lookup_program(prog, cmd.line_text())
@@ -184,6 +185,13 @@ _GH_API_VALUE = frozenset({"-X", "--method", "-H", "--header", "-f", "--raw-fiel
 
 
 def _gh(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
+    words = [a for a in cmd.args if not a.startswith("-")]
+    if words[:1] == ["auth"]:
+        if words[1:2] in (["login"], ["setup-git"]):
+            st.git = True  # later git commands authenticate through gh's stored token
+            st.stores.add("gh")
+        return
+    sees = sees or "gh" in st.stores
     # gh takes GH_TOKEN before GITHUB_TOKEN (and the enterprise pair for GHES hosts)
     first = next((env[v] for v in _GH_TOKEN_VARS[:2] if v in env), None)
     named = [v for v in (first, *(env.get(v) for v in _GH_TOKEN_VARS[2:])) if v is not None]
@@ -210,14 +218,16 @@ def _gh(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
         i += 1
     if not pos:
         return  # gh --version, gh --help
-    if pos == ["auth", "setup-git"] or pos[:1] == ["auth"] and "login" in pos:
-        st.git = True  # later git commands authenticate through gh
     t = tables().gh
     for key in (" ".join(pos), pos[0]):
         if key in t:
             need = t[key]
             if need is None:
                 st.out.unknown_use("gh " + " ".join(pos))
+            elif key in tables().gh_json_required and not any(
+                    a == "--json" or a.startswith("--json=") or a == "--web" for a in args):
+                st.out.unknown_use(f"gh {key} without --json reads a default set of fields "
+                                   "(projects among them) whose needs are not documented")
             else:
                 st.out.need(need)
                 _gh_flags(key, args[i:], st.out)
@@ -294,8 +304,11 @@ def _git(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
         return
     urls = [a for a in cmd.args if "://" in a or a.startswith("git@")]
     creds = [credential(_userinfo(u), env) for u in urls if _userinfo(u)]
-    if creds and all(c in (OTHER, NONE) for c in creds):
-        return  # the remote URL carries its own credential
+    github = all("github.com" in u.lower() or "github.server_url" in u.lower() for u in urls)
+    if creds and all(c in (OTHER, NONE) for c in creds) and not (st.git and github):
+        # the remote URL carries its own credential (checkout's persisted http.extraheader would
+        # still be sent to github.com, whatever the URL says)
+        return
     if not (st.git or sees or JOB in creds):
         return  # no credential of the job reaches git
     g = tables().git

@@ -219,8 +219,8 @@ class _Reader:
             elif c.type not in _REDIRECTS and words:
                 words.append(c)
         if not words:
-            for name, val in env.items():  # `A=1 B=2` alone: assignments for the rest of the script
-                self.items.append(Assignment(name, val, False, self.line(node)))
+            for var, value in env.items():  # `A=1 B=2` alone: assignments for the rest of the script
+                self.items.append(Assignment(var, value, False, self.line(node)))
             return
         values = [self.value(w) for w in words]
         dynamic = [_is_dynamic(w) for w in words]

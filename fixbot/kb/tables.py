@@ -52,6 +52,7 @@ class Tables:
     oidc: Need  # requesting the run's OIDC token
     gh_flags: tuple[GhFlag, ...] = ()  # flags of gh subcommands that reach further
     store_uses: tuple[StoreUse, ...] = ()  # commands using credentials a step wrote to disk
+    gh_json_required: frozenset[str] = frozenset()  # subcommands unknown without --json
 
 
 def _need(raw: Mapping[str, Any], default_source: str) -> Need:
@@ -120,7 +121,9 @@ def tables() -> Tables:
     stores = tuple(StoreUse(str(r["store"]), str(r["program"]),
                             re.compile(str(r["args"])) if "args" in r else None, _need(r, ""))
                    for r in data.get("store_use", []))
-    return Tables(tuple(rest), gh, octokit, namespaces, git, oidc, flags, stores)
+    json_required = frozenset(str(c) for r in data.get("gh", []) if r.get("json_required")
+                              for c in [r["command"], *r.get("aliases", [])])
+    return Tables(tuple(rest), gh, octokit, namespaces, git, oidc, flags, stores, json_required)
 
 
 def _is_var(seg: str) -> bool:
@@ -174,8 +177,9 @@ def rest_need(method: str, segs: tuple[str, ...]) -> tuple[Need | None, bool]:
     """(need, known). known=False: no rule matched or the rule says the needs are unknown."""
     method = method.upper()
     readings = _candidates(segs)
-    for rule in tables().rest:
-        for reading in readings:
+    # the likelier reading first (``$GITHUB_REPOSITORY`` is owner/repo), across every rule
+    for reading in readings:
+        for rule in tables().rest:
             if rule.prefix:
                 if len(reading) < len(rule.segments):
                     continue

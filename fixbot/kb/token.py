@@ -23,8 +23,8 @@ _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 _JOB_TOKEN = re.compile(r"(?<![\w.-])(?:github\s*\.\s*token|secrets\s*\.\s*github_token)(?![\w-])"
                         r"|github\s*\[\s*'token'\s*\]|secrets\s*\[\s*'github_token'\s*\]",
                         re.IGNORECASE)
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|([A-Za-z_][A-Za-z0-9_]*))|"
-                  r"\$env:([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+_VAR = re.compile(r"\$env:([A-Za-z_][A-Za-z0-9_]*)|"
+                  r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|([A-Za-z_][A-Za-z0-9_]*))", re.IGNORECASE)
 
 
 def names_job_token(value: str) -> bool:

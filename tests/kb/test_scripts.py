@@ -137,7 +137,7 @@ def test_other_credentials_for_gh() -> None:
 
 
 def test_heredoc_body_is_data() -> None:
-    script = "cat > msg.txt <<'EOF'\ngit push\ngh pr merge 1\nEOF\ngh pr view 1"
+    script = "cat > msg.txt <<'EOF'\ngit push\ngh pr merge 1\nEOF\ngh pr view 1 --json title"
     assert scopes(analyze_shell(script)) == {"pull-requests": "read"}
     assert scopes(analyze_shell("bash <<EOF\ngit push\nEOF")) == {"contents": "write"}
 
