@@ -130,3 +130,53 @@ def test_console_script_and_module_entry_point(repo: Path) -> None:
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["summary"]["changed"] == 1
     assert proc.stderr == ""
+
+
+def test_exit_codes_live_in_their_own_module_and_commands_do_not_import_the_cli() -> None:
+    import ast
+
+    from fixbot import exitcodes
+
+    assert (exitcodes.EXIT_OK, exitcodes.EXIT_PENDING, exitcodes.EXIT_USAGE, exitcodes.EXIT_FAILED,
+            exitcodes.EXIT_INTERRUPTED) == (0, 1, 2, 3, 130)
+    root = Path(__file__).resolve().parents[1] / "fixbot"
+    importers = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "cli.py" or path.name == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "fixbot.cli" or n.startswith("fixbot.cli.") for n in names):
+                importers.append(path.relative_to(root).as_posix())
+    assert importers == []
+
+
+def test_interrupt_exits_130_with_one_line(tmp_path: Path) -> None:
+    """A real SIGINT while fixbot waits (the sandbox serves until Ctrl-C): exit 130."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c",
+                             "import sys, time\nfrom fixbot.cli import main\n"
+                             "def f(args):\n    print('ready', flush=True)\n    time.sleep(30)\n"
+                             "    return 0\n"
+                             "import fixbot.commands.list_transforms as lt\nlt.run = f\n"
+                             "sys.exit(main(['list']))"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert (proc.returncode, err) == (130, "fixbot: interrupted\n")
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["-vv"], ["-q"], ["--verbose", "--quiet"]])
+def test_verbosity_flags_before_or_after_the_command(repo: Path, flags: list[str],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in ([*flags, "fix", str(repo), "--check", "--format", "json", *ONLY],
+                 ["fix", str(repo), *flags, "--check", "--format", "json", *ONLY]):
+        assert main(argv) == 1
+        out, err = capsys.readouterr()
+        assert json.loads(out)["summary"]["changed"] == 1
+        assert err == ""
