@@ -81,7 +81,6 @@ def test_persist_credentials_over_corpus(corpus_tree: Path, fixed_tree) -> None:
     assert errors == UNPARSABLE
     print(f"\npersist-credentials: {len(changed)} of {len(results)} files changed, "
           f"{sum(len(r.changes) for r in changed)} checkout steps")
-    assert len(changed) > 500  # the corpus has hundreds of unhardened checkouts
     not_pure = []
     for r in changed:
         name = rel(dest, r.path)

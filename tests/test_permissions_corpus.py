@@ -35,9 +35,9 @@ UNPARSABLE = {  # documented in the corpus README: template placeholders as mapp
     "actions__starter-workflows@head/.github/workflows/code-scanning__nowsecure.yml",
     "actions__starter-workflows@head/.github/workflows/code-scanning__nowsecure-mobile-sbom.yml",
 }
-# Measured (see the module docstring and docs/transforms/permissions.md); a regression guard.
-MIN_EXCESSIVE_DROP = 0.78
-MIN_FIXED_WORKFLOWS = 360
+# No count of narrowed jobs or fixed files is asserted: such a number also improves when a job is
+# narrowed wrongly. tests/test_corpus_classified.py checks instead that every step of every job
+# whose permissions change is classified.
 
 PERMISSIONS = REGISTRY["permissions"]
 
@@ -127,7 +127,6 @@ def test_permissions_over_corpus(corpus_tree: Path, fixed: tuple[Path, list[File
           f"{count} jobs left unrestricted (no block at any level); top reasons:")
     for label, n in reasons.most_common(10):
         print(f"  {n:4d}  {label}")
-    assert len(changed) >= MIN_FIXED_WORKFLOWS
     again = fix_paths(repos(dest), [PERMISSIONS], write=False)
     assert [r.path for r in again if r.status == "changed"] == []
 
@@ -163,7 +162,7 @@ def test_zizmor_excessive_permissions_drop(fixed: tuple[Path, list[FileResult]],
     b = sum(n for (_, i), n in before.items() if i == "excessive-permissions")
     a = sum(n for (_, i), n in after.items() if i == "excessive-permissions")
     print(f"\nzizmor excessive-permissions: {b} -> {a} ({(b - a) / b:.1%} fewer)")
-    assert a <= (1 - MIN_EXCESSIVE_DROP) * b
+    assert a <= b  # reported, not a target: fewer findings is also what a wrong narrowing gives
 
 
 def test_all_transforms_together_settle_in_one_run(corpus_tree: Path,
