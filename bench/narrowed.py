@@ -33,7 +33,7 @@ def effective(text: str) -> dict[str, str]:
     for jid, job in data["jobs"].items():
         if not isinstance(job, dict):
             continue
-        grant = job["permissions"] if "permissions" in job else top
+        grant = job.get("permissions", top)
         out[str(jid)] = json.dumps(grant, sort_keys=True) if not isinstance(grant, str) else grant
     return out
 
