@@ -14,9 +14,9 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from fixbot import engine, files, gitops, pr, report
@@ -25,7 +25,7 @@ from fixbot.errors import FixbotError
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
 from fixbot.forge import Forge, PullInfo
 from fixbot.redact import strip_userinfo
-from fixbot.types import FileResult
+from fixbot.types import FileResult, Transform
 from fixbot.workflow import RepoContext
 
 _FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -102,7 +102,7 @@ def emit(o: Outcome, fmt: str, show_body: bool) -> None:
     sys.stdout.write("\n".join(out) + "\n")
 
 
-def analyze(checkout: gitops.Checkout, transforms: list[ModuleType], name: str = "") -> list[FileResult]:
+def analyze(checkout: gitops.Checkout, transforms: Sequence[Transform], name: str = "") -> list[FileResult]:
     """Run the transforms over the checkout's workflows and write the changed files."""
     ctx = RepoContext(checkout.read_text)
     targets = files.discover([str(checkout.path)])
@@ -117,12 +117,12 @@ def _paths(results: list[FileResult]) -> list[str]:
     return [r.path for r in pr.changed(results)]
 
 
-def selection(transforms: list[ModuleType]) -> list[str]:
+def selection(transforms: Sequence[Transform]) -> list[str]:
     """The ids of the selected transforms, sorted (as recorded in the PR marker)."""
     return sorted(t.ID for t in transforms)
 
 
-def run_local(source: str, transforms: list[ModuleType], dry_run: bool = False,
+def run_local(source: str, transforms: Sequence[Transform], dry_run: bool = False,
               workdir: Path | None = None) -> Outcome:
     """Clone a local path or git URL, commit the fixes on fixbot's branch there, push nothing."""
     name = strip_userinfo(source.rstrip("/").removesuffix(".git"))
@@ -150,7 +150,7 @@ def run_local(source: str, transforms: list[ModuleType], dry_run: bool = False,
     return o
 
 
-def run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: bool = False,
+def run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run: bool = False,
              workdir: Path | None = None) -> Outcome:
     """The whole lifecycle for one forge repository; errors become an ``error`` outcome."""
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="fixbot-run-")
@@ -164,7 +164,7 @@ def run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: boo
             tmp.cleanup()
 
 
-def _run_repo(forge: Forge, full: str, transforms: list[ModuleType], dry_run: bool,
+def _run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run: bool,
               dest: Path) -> Outcome:
     info = forge.repo(full)
     if info.archived or info.disabled:
