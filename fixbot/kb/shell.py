@@ -245,9 +245,8 @@ class _Reader:
         prog = _program(words[i]) if not dynamic[i] else ""
         args = tuple(words[i + 1:])
         cmd = Command(prog, args, dict(env), text, line, words[i], tuple(wrappers))
-        if prog in SHELLS or prog == "eval":
-            if self.nested(cmd, stdin):
-                return
+        if (prog in SHELLS or prog == "eval") and self.nested(cmd, stdin):
+            return
         self.items.append(cmd)
 
     def nested(self, cmd: Command, stdin: str | None) -> bool:
