@@ -183,3 +183,21 @@ def test_matrix_shell_is_a_shell_choice(tmp_path: Path) -> None:
     out = run(tmp_path, wf)
     assert out.perms == "default"
     assert "the shell is chosen by an expression (`${{ matrix.shell }}`)" in out.notes
+
+
+# Windows runners run `run:` steps in pwsh by default: read them as PowerShell
+def test_windows_default_shell_is_pwsh(tmp_path: Path) -> None:
+    wf = ("on: push\njobs:\n  t:\n    runs-on: windows-latest\n    steps:\n"
+          "      - uses: actions/checkout@v4\n"
+          "      - run: $env:GH_TOKEN = \"${{ github.token }}\"; gh release create v1\n")
+    assert run(tmp_path, wf).perms == {"contents": "write"}
+
+
+def test_matrix_runner_that_may_be_windows_reads_both(tmp_path: Path) -> None:
+    wf = ("on: push\njobs:\n  t:\n    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n"
+          "        os: [ubuntu-latest, windows-latest]\n    steps:\n"
+          "      - uses: actions/checkout@v4\n"
+          "      - run: ./gradlew.bat --version --no-daemon\n        env:\n"
+          "          GH_TOKEN: ${{ github.token }}\n")
+    out = run(tmp_path, wf)
+    assert out.perms == "default" and "PowerShell script cannot be parsed" in out.notes

@@ -9,6 +9,7 @@ from typing import Any, cast
 from fixbot.kb import Access, Need, is_job_token, lookup_reusable_workflow
 from fixbot.workflow import RepoContext
 from fixbot.yamlmodel import Document
+from fixbot.kb.script_files import runner_default_shell
 from transforms._perm_model import PACKAGES_DOC, Analysis, Surroundings, env_map, text
 from transforms._perm_scopes import describe, parse_grant
 from transforms._perm_steps import analyze_steps, substitute, version_comments
@@ -43,7 +44,7 @@ def analyze_job(doc: Document, job_id: str, ctx: RepoContext, depth: int = 0,
     seq = doc.node_at(("jobs", job_id, "steps"))
     comments = version_comments(doc.text, seq) if seq is not None else []
     pairs = [(s, comments[i] if i < len(comments) else None) for i, s in enumerate(steps)]
-    shell = _default_shell(job) or _default_shell(data)
+    shell = _default_shell(job) or _default_shell(data) or runner_default_shell(job)
     inner = analyze_steps(pairs, Surroundings(env={**wf_env, **job_env}, ctx=ctx, depth=depth,
                                               shell=shell, inputs=given))
     out.extend(inner, "")

@@ -13,7 +13,7 @@ from fixbot import yamledit
 from fixbot.errors import TransformError
 from fixbot.kb.actions import git_credential_use
 from fixbot.kb.git_use import may_push_by_name
-from fixbot.kb.script_files import ScriptReader
+from fixbot.kb.script_files import ScriptReader, runner_default_shell
 from fixbot.kb.versions import ref_range
 from fixbot.types import Change, Finding, Note
 from fixbot.workflow import RepoContext, Workflow, scalar_text
@@ -95,7 +95,9 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
     top_shell = _default_shell(wf.root)
     for job_id, job in wf.jobs():
         steps = list(wf.steps(job))
-        shell = _default_shell(job) or top_shell
+        plain = (wf.doc.data.get("jobs") or {}).get(job_id) if isinstance(wf.doc.data, dict) else None
+        shell = _default_shell(job) or top_shell or runner_default_shell(
+            plain if isinstance(plain, dict) else {})
         for pos, (index, step) in enumerate(steps):
             uses = scalar_text(step.get("uses"))
             if uses is None or not _is_checkout(uses):

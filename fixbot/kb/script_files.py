@@ -47,6 +47,14 @@ class ScriptReader:
         checkout's credentials are persisted; ``stores``: tools configured with the job token."""
         res = _Acc(env)
         res.stores = set(stores)
+        if shell == EITHER_DEFAULT:  # a runner that may be Windows (pwsh) or not (bash)
+            for one in ("", "pwsh"):
+                step = self.run_step(script, one, env, git, stores)
+                res.add(step.analysis)
+                res.stores |= set(step.analysis.stores)
+                res.oidc_tools += [t for t in step.oidc_tools if t not in res.oidc_tools]
+                res.unread += [u for u in step.unread if u not in res.unread]
+            return res.done()
         lang = _language_of_shell(shell)
         if lang == "expression":
             res.unknown.append(f"the shell is chosen by an expression (`{shell.strip()}`)")
@@ -175,6 +183,36 @@ class _Acc:
                                          tuple(self.may_push), tuple(self.git_uses),
                                          tuple(sorted(self.stores))),
                           self.oidc_tools, self.unread)
+
+
+EITHER_DEFAULT = "bash|pwsh"
+
+
+def runner_default_shell(job: Mapping[str, object]) -> str:
+    """The shell ``run:`` steps of a job get without ``shell:``: "" (bash) on Linux and macOS
+    runners, "pwsh" on Windows runners, :data:`EITHER_DEFAULT` when the runner is chosen by an
+    expression that may name a Windows runner."""
+    runs_on = job.get("runs-on")
+    words = _strings(runs_on)
+    if any("windows" in w.lower() for w in words):
+        return "pwsh" if not any("${{" in w for w in words) else EITHER_DEFAULT
+    if not any("${{" in w for w in words):
+        return ""
+    expr = " ".join(w for w in words if "${{" in w).lower()
+    if "matrix." in expr and not any(k in expr for k in ("inputs.", "vars.", "needs.", "fromjson")):
+        values = _strings(job.get("strategy"))
+        return EITHER_DEFAULT if any("windows" in v.lower() or "${{" in v for v in values) else ""
+    return EITHER_DEFAULT
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def _language_of_shell(shell: str) -> str:
