@@ -7,9 +7,9 @@ from collections.abc import Mapping as Map
 from typing import Any, cast
 
 from fixbot.kb import Access, Need, is_job_token, lookup_reusable_workflow
+from fixbot.kb.script_files import runner_default_shell
 from fixbot.workflow import RepoContext
 from fixbot.yamlmodel import Document
-from fixbot.kb.script_files import runner_default_shell
 from transforms._perm_model import PACKAGES_DOC, Analysis, Surroundings, env_map, text
 from transforms._perm_scopes import describe, parse_grant
 from transforms._perm_steps import analyze_steps, substitute, version_comments
