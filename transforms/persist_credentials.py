@@ -14,6 +14,7 @@ from fixbot.errors import TransformError
 from fixbot.kb.actions import git_credential_use
 from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.script_files import ScriptReader, runner_default_shell
+from fixbot.kb.token import names_job_token
 from fixbot.kb.versions import ref_range
 from fixbot.types import Change, Finding, Note
 from fixbot.workflow import RepoContext, Workflow, scalar_text
@@ -47,6 +48,9 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
     if run is None:
         return None
     step_shell = scalar_text(step.get("shell")) or shell
+    # Only git's use of the persisted credentials matters here: a program that holds the job
+    # token in its environment is the permissions transform's concern, not this one's.
+    env = {k: v for k, v in env.items() if not names_job_token(v)}
     result = ScriptReader(ctx.read_text).run_step(run, step_shell, env, True)
     a = result.analysis
     if a.git_uses:

@@ -192,6 +192,8 @@ def _gh(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
             st.stores.add("gh")
         return
     sees = sees or "gh" in st.stores
+    if words[:2] == ["pr", "checkout"]:
+        st.git_uses.append("runs `gh pr checkout`, which fetches with git")
     # gh takes GH_TOKEN before GITHUB_TOKEN (and the enterprise pair for GHES hosts)
     first = next((env[v] for v in _GH_TOKEN_VARS[:2] if v in env), None)
     named = [v for v in (first, *(env.get(v) for v in _GH_TOKEN_VARS[2:])) if v is not None]
@@ -231,8 +233,6 @@ def _gh(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
             else:
                 st.out.need(need)
                 _gh_flags(key, args[i:], st.out)
-            if key == "pr checkout":
-                st.git_uses.append("`gh pr checkout` fetches with git")
             return
     st.out.unknown_use("gh " + " ".join(pos))
 
