@@ -70,7 +70,15 @@ def reason_of(item: str) -> str:
         (r"may push with the persisted credentials", "a script that may push is not readable"),
         (r"may push with the credentials actions/checkout", "a command that may push with git"),
         (r"`(gh [^`]*|github\.[^`]*|curl[^`]*|wget[^`]*)`", "gh/REST/GraphQL call not in the KB"),
-        (r"chosen by an expression", "uses: chosen by an expression"),
+        (r"chosen by an expression", "uses: or shell: chosen by an expression"),
+        (r"PowerShell script cannot be parsed", "a PowerShell script the grammar rejects"),
+        (r"shell script cannot be parsed|cannot be parsed", "a script that fails to parse"),
+        (r"no parser here reads", "a language no parser here reads"),
+        (r"chosen at run time", "a command or script path chosen at run time"),
+        (r"not known to be the API|credential in a form not read|words from a variable",
+         "a web request whose credential or target cannot be told"),
+        (r"not in the repository context to read", "a script that is not readable"),
+        (r"Docker container", "a Docker container given the job token"),
     ]
     for pattern, label in rules:
         if re.search(pattern, item):
