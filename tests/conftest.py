@@ -10,6 +10,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="rewrite golden .out.yml/.report.txt files from the current output")
 
 
+# Fixtures that hand a test the whole real-world corpus: such a test is corpus-wide, so `slow`.
+CORPUS_FIXTURES = frozenset({"corpus_root", "corpus_tree", "zizmor_baseline"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the corpus fixtures (directly or through another fixture)
+    `slow`, so the default loop leaves it out; tests that read the corpus without them are
+    marked by hand."""
+    for item in items:
+        if CORPUS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def corpus_root() -> Path:
     from bench.corpus import corpus_dir

@@ -11,6 +11,7 @@ from fixbot.kb import SCOPE_LEVELS, analyze_github_script, analyze_shell
 from .test_coverage import CORPUS
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"workflow corpus not found at {CORPUS} (set FIXBOT_CORPUS)")
 def test_corpus_scripts_analyse_cleanly() -> None:
     from ruamel.yaml import YAML

@@ -50,6 +50,7 @@ def _step_uses() -> tuple[Counter[str], int]:
     return counts, unparsable
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"workflow corpus not found at {CORPUS} (set FIXBOT_CORPUS)")
 def test_kb_covers_95_percent_of_corpus_step_uses() -> None:
     counts, unparsable = _step_uses()
