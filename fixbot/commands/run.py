@@ -236,9 +236,10 @@ def _run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run:
 def _held(open_pr: PullInfo, results: list[FileResult], chosen: list[str]) -> str | None:
     """Why fixbot's open PR must not be overwritten or closed by this run, or None.
 
-    A file that could not be processed may hold changes the PR carries (they would be lost),
-    and a run with another transform selection (``--only``/``--skip``) does not see the changes
-    of the transforms it left out."""
+    A file that could not be processed, or where a transform failed, may hold changes the PR
+    carries (this run's version of it lacks them: they would be lost), and a run with another
+    transform selection (``--only``/``--skip``) does not see the changes of the transforms it
+    left out."""
     recorded = pr.selection_of(open_pr.body)
     if recorded is None and set(chosen) != set(_all_ids()):
         recorded_text = "an unrecorded transform selection"
@@ -254,6 +255,11 @@ def _held(open_pr: PullInfo, results: list[FileResult], chosen: list[str]) -> st
         paths = ", ".join(r.path for r in errors)
         return (f"{len(errors)} workflow file(s) could not be processed ({paths}), so its "
                 "changes to them would be lost; fix the file(s) and rerun")
+    partial = [r for r in results if r.failed]
+    if partial:
+        what = "; ".join(f"{r.path}: {', '.join(o.transform for o in r.failed)}" for r in partial)
+        return (f"a transform failed on {len(partial)} workflow file(s) ({what}), so its "
+                "changes to them would be lost; see the file's notes, fix the cause and rerun")
     return None
 
 

@@ -156,3 +156,69 @@ def test_a_pull_request_without_a_recorded_selection_is_only_updated_by_a_full_r
     assert (out["status"], out["reason"]) == ("pr-updated", "refreshed the title and description")
     assert client(sb).get_repo("acme/svc").get_pull(1).body.rstrip().endswith(
         " transforms=permissions,persist-credentials -->")
+
+
+PLAIN = ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+         "      - uses: actions/checkout@v4\n      - run: make test\n")
+# A person's edit that persist-credentials cannot make its change to (a comment inside an empty
+# flow mapping cannot be kept by an edit there), while permissions still applies.
+COMMENTED = PLAIN.replace("@v4\n", "@v4\n        with: {  # options to come\n        }\n")
+PC_FAILED = ("not applied to this file: line 7: an empty flow mapping holds a comment; not edited, "
+             "so that the comment is kept (the other transforms' changes were applied and checked "
+             "on their own)")
+
+
+def test_a_failed_transform_does_not_let_the_others_overwrite_its_changes_in_the_pull_request(
+        sb: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    """The PR holds ci.yml with both transforms' changes; after a person's edit to ci.yml on the
+    base branch, persist-credentials fails there and only permissions applies. Pushing that
+    version would silently take `persist-credentials: false` out of the PR."""
+    sb.create_repo("acme", "svc", {".github/workflows/ci.yml": PLAIN, "README.md": "svc\n"})
+    code, out = run_json(capsys, "acme/svc")
+    assert (code, out["status"]) == (0, "pr-opened")
+    diff = sb.repo("acme", "svc").git("diff", "main", BRANCH).decode()
+    assert "+          persist-credentials: false" in diff and "+  contents: read" in diff
+    tip = sb.repo("acme", "svc").branch_sha(BRANCH)
+    pull = client(sb).get_repo("acme/svc").get_pull(1)
+    title, body = pull.title, pull.body
+    sb.push_files("acme", "svc", "main", {".github/workflows/ci.yml": COMMENTED}, "options",
+                  author="alice")
+    sb.clear_log()
+    for dry in (("--dry-run",), ()):
+        code, out = run_json(capsys, "acme/svc", *dry)
+        assert code == 0  # the file is `changed` (permissions applied), as `fixbot fix` reports it
+        reason = ("#1 is left as it is: a transform failed on 1 workflow file(s) "
+                  "(.github/workflows/ci.yml: persist-credentials), so its changes to them would "
+                  "be lost; see the file's notes, fix the cause and rerun")
+        assert (out["status"], out["pr"], out["reason"]) == (
+            "skipped", {"number": 1, "url": f"{sb.url}/acme/svc/pull/1"},
+            f"dry run: would be skipped ({reason})" if dry else reason)
+        (f,) = out["files"]
+        assert (f["path"], f["status"], f["error"]) == (".github/workflows/ci.yml", "changed", None)
+        assert [c["transform"] for c in f["changes"]] == ["permissions"]
+        assert f["notes"] == [{"transform": "persist-credentials", "location": "",
+                               "message": PC_FAILED}]
+    assert sb.repo("acme", "svc").branch_sha(BRANCH) == tip
+    pull = client(sb).get_repo("acme/svc").get_pull(1)
+    assert (pull.title, pull.body, pull.state) == (title, body, "open")
+    assert writes(sb) == []
+    assert comments(sb, "acme/svc", 1) == []
+    # once the person's edit lets persist-credentials apply again, the PR is updated as usual
+    sb.push_files("acme", "svc", "main", {".github/workflows/ci.yml": PLAIN.replace(
+        "make test", "make check")}, "check", author="alice")
+    code, out = run_json(capsys, "acme/svc")
+    assert (code, out["status"], out["reason"]) == (0, "pr-updated", "rebased onto the new base")
+    diff = sb.repo("acme", "svc").git("diff", "main", BRANCH).decode()
+    assert "+          persist-credentials: false" in diff and "+  contents: read" in diff
+
+
+def test_a_failed_transform_still_lets_a_first_pull_request_open(
+        sb: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without an earlier PR nothing can be lost: the PR opens with the changes that applied,
+    and its notes say which fix is missing from ci.yml and why."""
+    sb.create_repo("acme", "svc", {".github/workflows/ci.yml": COMMENTED, "README.md": "svc\n"})
+    code, out = run_json(capsys, "acme/svc")
+    assert (code, out["status"], out["pr"]["number"]) == (0, "pr-opened", 1)
+    assert [n["message"] for n in out["files"][0]["notes"]] == [PC_FAILED]
+    body = client(sb).get_repo("acme/svc").get_pull(1).body
+    assert PC_FAILED.split(": ", 1)[1].split(" (")[0] in body
