@@ -26,7 +26,7 @@ from fixbot.commands.fix import fix_paths
 from fixbot.files import repo_reader
 from fixbot.kb import lookup_action, lookup_reusable_workflow
 from fixbot.kb.actions import git_credential_use
-from fixbot.kb.script_files import ScriptReader
+from fixbot.kb.script_files import ScriptReader, runner_default_shell
 from fixbot.kb.token import names_job_token
 from fixbot.workflow import RepoContext
 from transforms import REGISTRY
@@ -94,7 +94,7 @@ def unclassified(data: Mapping[str, Any], jid: str, ctx: RepoContext) -> list[st
                     uses.split("@")[0].lower() != "actions/github-script":
                 out.append(f"step {n}: {uses} is not in the knowledge base")
         elif "run" in step:
-            shell = str(step.get("shell") or _shell(job, data))
+            shell = str(step.get("shell") or _shell(job, data) or runner_default_shell(job))
             res = reader.run_step(str(step["run"]), shell, env, True)
             reach = any(names_job_token(v) for v in env.values()) or names_job_token(str(step["run"]))
             if reach and res.analysis.unknown:
@@ -153,7 +153,8 @@ def test_no_checkout_loses_credentials_a_later_step_may_use(corpus_tree: Path) -
                     # what git does with the persisted credentials; a program holding the job
                     # token in its environment is the permissions check's concern, above
                     env = {k: v for k, v in _env(data, job, step).items() if not names_job_token(v)}
-                    res = reader.run_step(str(step["run"]), str(step.get("shell") or ""), env, True)
+                    shell = str(step.get("shell") or _shell(job, data) or runner_default_shell(job))
+                    res = reader.run_step(str(step["run"]), shell, env, True)
                     if res.analysis.git_uses or res.analysis.unknown:
                         bad.append(f"{r.path} {c.location}: later run step "
                                    f"{(res.analysis.git_uses or res.analysis.unknown)[0]}")
