@@ -8,8 +8,9 @@ from fixbot.types import Change
 from fixbot.workflow import RepoContext, Workflow
 from fixbot.yamlmodel import Document
 from transforms import permissions
-from transforms._perm_jobs import analyze_job
-from transforms._perm_scopes import (
+from transforms.permissions.decide import decide_job
+from transforms.permissions.extract import job_facts
+from transforms.permissions.grants import (
     READ_ALL,
     WRITE_ALL,
     desired,
@@ -50,8 +51,7 @@ def test_scope_arithmetic() -> None:
 def needs(workflow: str, job: str = "j", files: dict[str, str] | None = None
           ) -> tuple[dict[str, str], list[str]]:
     ctx = RepoContext((files or {}).get)
-    a = analyze_job(Document(workflow), job, ctx)
-    a.settle()
+    a = decide_job(job_facts(Document(workflow), job, ctx))
     scopes: dict[str, str] = {}
     for f in a.found:
         for s, lvl in f.need.scopes.items():

@@ -187,7 +187,7 @@ def test_all_transforms_together_settle_in_one_run(corpus_tree: Path,
 
 def _effective(doc: Document) -> dict[str, object]:
     """Per job: its grant (scope map), "default" (no block anywhere) or "unreadable"."""
-    from transforms._perm_scopes import parse_grant
+    from transforms.permissions.grants import parse_grant
 
     out: dict[str, object] = {}
     top = doc.node_at(("permissions",))
@@ -205,7 +205,7 @@ def _effective(doc: Document) -> dict[str, object]:
 
 def test_never_raises_and_keeps_unknown_jobs_exactly(fixed: tuple[Path, list[FileResult]]
                                                      ) -> None:
-    from transforms._perm_scopes import missing
+    from transforms.permissions.grants import missing
 
     _, results = fixed
     for r in results:

@@ -26,20 +26,34 @@ def test_interface_and_ids() -> None:
         assert callable(module.analyze)
 
 
+def _owner(f: Path) -> str:
+    """The transform a source file belongs to: its module, or the package it is part of."""
+    rel = f.relative_to(TRANSFORMS_DIR)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
 def test_transforms_do_no_io_and_never_import_each_other() -> None:
     forbidden = {"open", "subprocess", "os", "pathlib", "socket", "requests", "git", "github"}
     names = {m.__name__.rsplit(".", 1)[1] for m in REGISTRY.values()}
-    for f in TRANSFORMS_DIR.glob("*.py"):
+    sources = sorted(TRANSFORMS_DIR.rglob("*.py"))
+    assert any(len(f.relative_to(TRANSFORMS_DIR).parts) > 1 for f in sources)  # packages are read
+    for f in sources:
+        if f == TRANSFORMS_DIR / "__init__.py":
+            continue  # the registry imports every transform
         tree = ast.parse(f.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 mods = [a.name.split(".")[0] for a in node.names]
+                assert not any(a.name.startswith("transforms") for a in node.names), \
+                    f"{f.name}: import transforms modules with `from ... import`"
             elif isinstance(node, ast.ImportFrom):
                 mods = [(node.module or "").split(".")[0]]
-                if node.module == "transforms" or (node.module or "").startswith("transforms."):
-                    imported = {a.name for a in node.names} | {(node.module or "").split(".")[-1]}
-                    if f.name != "__init__.py":
-                        assert not imported & names, f"{f.name} imports another transform"
+                module = node.module or ""
+                if module == "transforms" or module.startswith("transforms."):
+                    parts = module.split(".")
+                    imported = set(parts[1:2]) if len(parts) > 1 else {a.name for a in node.names}
+                    assert imported <= {_owner(f)} and not (imported - {_owner(f)}) & names, \
+                        f"{f.relative_to(TRANSFORMS_DIR)} imports another transform ({module})"
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id != "open", f"{f.name} calls open()"
                 continue

@@ -260,3 +260,35 @@ def lookup_reusable_workflow(uses: str) -> ActionInfo | None:
     if entry is None:
         return None
     return _resolve(entry, norm[0], norm[1], {}, None)
+
+
+@lru_cache(maxsize=1)
+def _extra_tables() -> dict[str, Any]:
+    text = resources.files("fixbot.kb").joinpath("actions.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    return {"container": data["container_credentials"][0],
+            "persisted": {str(r["uses"]).lower(): r for r in data.get("persisted_credentials", [])}}
+
+
+def container_pull_need() -> Need:
+    """What a job's ``container:``/``services:`` image pulled with the job token needs."""
+    raw = _extra_tables()["container"]
+    return Need(cast(dict[str, Access], dict(raw["scopes"])), str(raw["reason"]), str(raw["source"]),
+                via_token=bool(raw.get("via_token", True)))
+
+
+def persists_job_token(uses: str, inputs: Mapping[str, str]) -> bool:
+    """Whether a step (``uses:`` with its raw ``with:`` inputs) leaves the job token in
+    ``.git/config`` for later git commands (``actions/checkout`` unless told otherwise)."""
+    rule = _extra_tables()["persisted"].get(uses.split("@", 1)[0].strip().lower().rstrip("/"))
+    if rule is None:
+        return False
+    for cond in rule.get("off_when", []):
+        value = inputs.get(str(cond["input"]))
+        if "equals" in cond and value is not None and \
+                value.strip().lower() == str(cond["equals"]).lower():
+            return False
+        if cond.get("present") is True and value is not None and value.strip():
+            return False
+    token = inputs.get(str(rule["token_input"]))
+    return token is None or is_job_token(token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from fixbot.kb.collect import Collector
-from fixbot.kb.model import ScriptAnalysis
+from fixbot.kb.model import Need, ScriptAnalysis
 from fixbot.kb.tables import normalize_api_path, octokit_need, rest_need, tables
 
 # --- actions/github-script ------------------------------------------------------------------
@@ -53,3 +53,15 @@ def analyze_github_script(script: str) -> ScriptAnalysis:
     if re.search(r"\bgithub\s*(?:\.\s*rest\s*)?\[", src):
         out.unknown_use("github.rest[...]")  # a method chosen at run time
     return out.result()
+
+
+def github_script_oidc(script: str) -> Need | None:
+    """``id-token: write`` when a ``script:`` names the OIDC request anywhere (whatever token its
+    octokit client uses), else None."""
+    markers, need = tables().github_script_oidc
+    return need if any(m in script for m in markers) else None
+
+
+def required_files(script: str) -> list[str]:
+    """Repository files a ``script:`` runs through ``require()``, in the order they appear."""
+    return [m.group(1) for pattern in tables().github_script_require for m in pattern.finditer(script)]

@@ -53,6 +53,10 @@ class Tables:
     gh_flags: tuple[GhFlag, ...] = ()  # flags of gh subcommands that reach further
     store_uses: tuple[StoreUse, ...] = ()  # commands using credentials a step wrote to disk
     gh_json_required: frozenset[str] = frozenset()  # subcommands unknown without --json
+    # actions/github-script: text that names the OIDC request, and the need it brings
+    github_script_oidc: tuple[tuple[str, ...], Need | None] = ((), None)
+    # actions/github-script: require() of a repository file (group 1: its path)
+    github_script_require: tuple[re.Pattern[str], ...] = ()
 
 
 def _need(raw: Mapping[str, Any], default_source: str) -> Need:
@@ -123,7 +127,10 @@ def tables() -> Tables:
                    for r in data.get("store_use", []))
     json_required = frozenset(str(c) for r in data.get("gh", []) if r.get("json_required")
                               for c in [r["command"], *r.get("aliases", [])])
-    return Tables(tuple(rest), gh, octokit, namespaces, git, oidc, flags, stores, json_required)
+    gs_oidc = data["github_script_oidc"][0]
+    gs_require = tuple(re.compile(str(r["pattern"])) for r in data.get("github_script_require", []))
+    return Tables(tuple(rest), gh, octokit, namespaces, git, oidc, flags, stores, json_required,
+                  (tuple(str(m) for m in gs_oidc["markers"]), _need(gs_oidc, "")), gs_require)
 
 
 def _is_var(seg: str) -> bool:

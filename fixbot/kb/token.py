@@ -68,3 +68,10 @@ def is_job_token_input(value: str | None) -> bool:
 def token_vars(env: Mapping[str, str]) -> list[str]:
     """Names of the environment variables that hold the job token."""
     return sorted(k for k, v in env.items() if names_job_token(v))
+
+
+def exports_job_token(script: str, env: Mapping[str, str]) -> bool:
+    """Whether a ``run:`` script may write the job token to ``$GITHUB_ENV`` (every later step of
+    the job then has it): it names ``GITHUB_ENV`` and the token or a variable holding it."""
+    return "GITHUB_ENV" in script and (names_job_token(script) or any(
+        v in script for v in token_vars(env)))

@@ -1,0 +1,162 @@
+"""Stage 2 of ``permissions``: what each fact needs from the job token, by the knowledge base.
+
+Each need becomes a :class:`Found` (where, and the KB need with its reason and source); a fact
+whose use of the token cannot be told becomes an entry of ``unknown``, which makes the whole job
+unknown to the transform. Unknown never means "needs nothing".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+from fixbot.kb import Access, Need, analyze_github_script, lookup_action, lookup_reusable_workflow
+from fixbot.kb.actions import container_pull_need
+from fixbot.kb.git_use import may_push_by_name
+from fixbot.kb.github_script import github_script_oidc
+from fixbot.kb.tables import tables
+from transforms.permissions.extract import (
+    EXPORTED_TOKEN,
+    ActionStep,
+    CalleeAsks,
+    Container,
+    Fact,
+    GithubScript,
+    Opaque,
+    OpaqueCode,
+    RemoteCall,
+    ScriptStep,
+)
+from transforms.permissions.grants import describe
+
+REUSE_DOC = ("https://docs.github.com/en/actions/sharing-automations/reusing-workflows"
+             "#access-and-permissions")
+
+
+@dataclass(frozen=True)
+class Found:
+    where: str  # e.g. 'step 3 "Publish" (softprops/action-gh-release@v2)'
+    need: Need
+
+
+@dataclass
+class Analysis:
+    found: list[Found] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    # needs that hold only if the job has the scope now (never added): OIDC is open to every
+    # program of a job that is granted id-token, so a publish command may be using it
+    maybe: list[Found] = field(default_factory=list)
+    # steps that may push with the credentials checkout persisted: unknown unless the job is
+    # known to need `contents: write` anyway (all a push can need)
+    may_push: list[str] = field(default_factory=list)
+
+    def add(self, where: str, need: Need) -> None:
+        if need.scopes and Found(where, need) not in self.found:
+            self.found.append(Found(where, need))
+
+
+def decide_job(facts: list[Fact]) -> Analysis:
+    """What a job's facts need; pushes that may happen are unknown unless ``contents: write`` is
+    needed anyway."""
+    out = Analysis()
+    for fact in facts:
+        _decide(fact, out)
+    if not any(f.need.scopes.get("contents") == "write" for f in out.found):
+        out.unknown += out.may_push
+    out.may_push = []
+    return out
+
+
+def _decide(fact: Fact, out: Analysis) -> None:
+    if isinstance(fact, Opaque):
+        out.unknown.append(fact.message)
+    elif isinstance(fact, Container):
+        out.add(fact.where, container_pull_need())
+    elif isinstance(fact, ActionStep):
+        info = lookup_action(fact.uses, fact.inputs, fact.comment)
+        if info is None:
+            out.unknown.append(f"{fact.where}: `{fact.uses.split('@', 1)[0]}` is not in the "
+                               "knowledge base")
+            return
+        for need in info.needs:
+            out.add(fact.where, need)
+    elif isinstance(fact, OpaqueCode):
+        if fact.gets_token:
+            out.unknown.append(f"{fact.where}: {fact.what} that receives the job token")
+    elif isinstance(fact, GithubScript):
+        _github_script(fact, out)
+    elif isinstance(fact, ScriptStep):
+        _script(fact, out)
+    elif isinstance(fact, RemoteCall):
+        info = lookup_reusable_workflow(fact.uses)
+        if info is None:
+            out.unknown.append(f"{fact.where}: the reusable workflow is not in the knowledge base")
+            return
+        for need in info.needs:
+            out.add(fact.where, need)
+    elif fact.grant is None:
+        out.unknown.append(f"{fact.where}: its `permissions:` cannot be read exactly")
+    elif fact.grant:
+        _callee_asks(fact, out)
+
+
+def _callee_asks(fact: CalleeAsks, out: Analysis) -> None:
+    asked = fact.grant or {}
+    why = (f"the called job asks for {describe(asked)}; a caller that grants less makes the run "
+           "fail with startup_failure")
+    out.add(fact.where, Need(cast(dict[str, Access], asked), why, REUSE_DOC))
+
+
+def _github_script(fact: GithubScript, out: Analysis) -> None:
+    oidc = github_script_oidc(fact.script)
+    if oidc is not None:
+        out.add(fact.where, oidc)
+    if not fact.job_token:
+        return  # the script's octokit client uses another credential
+    if fact.unread is not None:
+        out.unknown.append(f"{fact.where}: runs `{fact.unread}`, which is not in the repository "
+                           "context to read")
+        return
+    for src in fact.sources:
+        found = analyze_github_script(src)
+        for need in found.needs:
+            out.add(fact.where, need)
+        out.unknown.extend(f"{fact.where}: `{u}`" for u in found.unknown)
+
+
+def _script(fact: ScriptStep, out: Analysis) -> None:
+    """A ``run:`` script counts only where it can reach the token: a variable of its environment
+    set to the job token, the token written into the script, a tool configured with it, or git
+    with the credentials ``actions/checkout`` persisted."""
+    where, a = fact.where, fact.read.analysis
+    for tool in fact.read.oidc_tools:
+        out.maybe.append(Found(where, _oidc_maybe(tool)))
+    for need in a.needs:
+        out.add(where, need)
+    if fact.reach or fact.persisted:
+        via = ""
+        if fact.token_vars:
+            via = (" (a token an earlier step wrote to $GITHUB_ENV)"
+                   if fact.token_vars[0] == EXPORTED_TOKEN else f" (in ${fact.token_vars[0]})")
+        out.unknown.extend(f"{where}: {u}{via if 'runs with the job token' in u else ''}"
+                           for u in a.unknown)
+    out.may_push.extend(f"{where}: {m}" for m in a.may_push)
+    for path, why in fact.read.unread:
+        if fact.reach:
+            out.unknown.append(f"{where}: runs `{path}` with the job token ({why})")
+        elif fact.persisted and may_push_by_name(path):
+            out.may_push.append(f"{where}: runs `{path}`, which may push with the persisted "
+                                f"credentials ({why})")
+
+
+def _oidc_maybe(tool: str) -> Need:
+    return Need({"id-token": "write"}, f"`{tool}` can publish or sign with an OIDC token (trusted "
+                "publishing, keyless signing) when the job is granted one", tables().oidc.source,
+                via_token=False)
+
+
+def granted_oidc_need() -> Need:
+    """Why a granted ``id-token: write`` is kept when no step is known to use it."""
+    return Need({"id-token": "write"}, "`id-token: write` is granted explicitly, and any program "
+                "in the job can request an OIDC token with it, so its use cannot be ruled out",
+                tables().oidc.source, via_token=False)

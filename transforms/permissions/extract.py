@@ -1,0 +1,381 @@
+"""Stage 1 of ``permissions``: the steps of a job, read into typed facts.
+
+A fact says what runs and which credentials it can reach: an action with its inputs, a ``run:``
+script as the knowledge base's script reader reads it (bash through tree-sitter-bash, PowerShell
+through tree-sitter-powershell, Python through libcst), an ``actions/github-script`` script with
+the repository files it requires, code no reader here reads (a ``docker://`` image, a local
+JavaScript or Docker action), a job or service container, a reusable workflow and what the jobs
+it calls ask for. Local composite actions and local reusable workflows are followed, their facts
+labelled with the path that leads to them. What cannot be read at all is an :class:`Opaque`.
+Nothing here decides what a fact needs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping as Map
+from dataclasses import dataclass
+from typing import Any
+
+from fixbot.kb import is_job_token
+from fixbot.kb.actions import persists_job_token, stores_of
+from fixbot.kb.github_script import required_files
+from fixbot.kb.script_files import ScriptReader, StepScript, runner_default_shell
+from fixbot.kb.token import exports_job_token, names_job_token, token_vars
+from fixbot.workflow import RepoContext
+from fixbot.yamlmodel import Document, Mapping, Scalar
+from transforms.permissions.grants import Grant, parse_grant
+
+MAX_DEPTH = 4  # local actions and reusable workflows followed this deep
+# The name under which a token an earlier step wrote to $GITHUB_ENV is tracked.
+EXPORTED_TOKEN = "FIXBOT_EXPORTED_TOKEN"
+
+_INPUT_EXPR = re.compile(r"\$\{\{\s*((?:inputs|secrets)\.[A-Za-z0-9_-]+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Something whose use of the token cannot be read (the message says what and where)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Container:
+    """A job or service container whose registry password is the job token."""
+
+    where: str
+
+
+@dataclass(frozen=True)
+class ActionStep:
+    where: str
+    uses: str
+    inputs: Map[str, str]
+    comment: str | None  # the version comment after ``uses:``
+
+
+@dataclass(frozen=True)
+class OpaqueCode:
+    """Code no reader here reads: a ``docker://`` image or a local JavaScript/Docker action."""
+
+    where: str
+    what: str  # "a Docker container", "a local JavaScript action"
+    gets_token: bool
+
+
+@dataclass(frozen=True)
+class GithubScript:
+    where: str
+    script: str
+    job_token: bool  # its octokit client uses the job token
+    sources: tuple[str, ...]  # the script and the repository files it requires
+    unread: str | None  # a required file not in the repository context
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    where: str
+    reach: bool  # the job token can reach the script (environment, text, a configured tool)
+    persisted: bool  # git has the job token checkout persisted
+    token_vars: tuple[str, ...]  # the environment variables holding the job token
+    read: StepScript  # what the knowledge base's script reader found
+
+
+@dataclass(frozen=True)
+class RemoteCall:
+    where: str
+    uses: str
+
+
+@dataclass(frozen=True)
+class CalleeAsks:
+    """A called job's own ``permissions:`` (None: it cannot be read exactly)."""
+
+    where: str
+    grant: Grant | None
+
+
+Fact = Opaque | Container | ActionStep | OpaqueCode | GithubScript | ScriptStep | RemoteCall | CalleeAsks
+
+
+@dataclass(frozen=True)
+class _Surroundings:
+    """What the steps of a job (or of a composite action) run inside."""
+
+    env: Map[str, str]  # workflow env < job env (strings)
+    ctx: RepoContext
+    prefix: str  # the path to these steps, e.g. 'calls `./x.yml` → job `a` → '
+    inputs: Map[str, str] | None = None  # values of ${{ inputs.x }} / ${{ secrets.x }}
+    depth: int = 0
+    shell: Any = None  # `defaults.run.shell` of the job or workflow
+
+
+def text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def env_map(value: Any) -> dict[str, str] | None:
+    """A plain ``env:`` value as strings (None when it is not a mapping, e.g. an expression)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return None
+    return {str(k): text(v) for k, v in value.items()}
+
+
+def substitute(value: Any, inputs: Map[str, str] | None) -> Any:
+    """Replace ``${{ inputs.x }}`` by the value the action was given (recursively)."""
+    if inputs is None:
+        return value
+    if isinstance(value, str):
+        return _INPUT_EXPR.sub(lambda m: inputs.get(m.group(1).lower(), m.group(0)), value)
+    if isinstance(value, dict):
+        return {k: substitute(v, inputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, inputs) for v in value]
+    return value
+
+
+def version_comments(doc_text: str, seq: Any) -> list[str | None]:
+    """For each item of a steps sequence node, the comment after its ``uses:`` value."""
+    out: list[str | None] = []
+    for item in getattr(seq, "items", []):
+        uses = item.get("uses") if isinstance(item, Mapping) else None
+        comment = None
+        if isinstance(uses, Scalar):
+            eol = doc_text.find("\n", uses.end)
+            rest = doc_text[uses.end:eol if eol >= 0 else len(doc_text)]
+            m = re.match(r"\s*#\s*(\S.*?)\s*$", rest)
+            comment = m.group(1) if m else None
+        out.append(comment)
+    return out
+
+
+def job_facts(doc: Document, job_id: str, ctx: RepoContext) -> list[Fact]:
+    """The facts of ``jobs.<job_id>`` of ``doc`` (a workflow), in document order."""
+    out: list[Fact] = []
+    _job(doc, job_id, ctx, 0, frozenset(), None, "", out)
+    return out
+
+
+def _job(doc: Document, job_id: str, ctx: RepoContext, depth: int, seen: frozenset[str],
+         given: Map[str, str] | None, prefix: str, out: list[Fact]) -> None:
+    """``given`` holds the values of ``inputs.x``/``secrets.x`` when the workflow is called."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    job = (data.get("jobs") or {}).get(job_id)
+    if not isinstance(job, dict):
+        return
+    if "uses" in job:
+        _call(substitute(job, given), ctx, depth, seen, prefix, out)
+        return
+    wf_env = env_map(substitute(data.get("env"), given))
+    job_env = env_map(substitute(job.get("env"), given))
+    if wf_env is None or job_env is None:
+        out.append(Opaque(f"{prefix}`env:` is an expression that may hold the job token"))
+        return
+    _containers(job, prefix, out)
+    steps = job.get("steps")
+    if not isinstance(steps, list):
+        return
+    seq = doc.node_at(("jobs", job_id, "steps"))
+    comments = version_comments(doc.text, seq) if seq is not None else []
+    pairs = [(s, comments[i] if i < len(comments) else None) for i, s in enumerate(steps)]
+    shell = _default_shell(job) or _default_shell(data) or runner_default_shell(job)
+    _steps(pairs, _Surroundings(env={**wf_env, **job_env}, ctx=ctx, prefix=prefix, depth=depth,
+                                shell=shell, inputs=given), out)
+
+
+def _default_shell(node: dict[str, Any]) -> Any:
+    defaults = node.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    return run.get("shell") if isinstance(run, dict) else None
+
+
+def _containers(job: dict[str, Any], prefix: str, out: list[Fact]) -> None:
+    boxes: list[tuple[str, Any]] = [("container", job.get("container"))]
+    services = job.get("services")
+    if isinstance(services, dict):
+        boxes += [(f"service `{k}`", v) for k, v in services.items()]
+    for label, box in boxes:
+        creds = box.get("credentials") if isinstance(box, dict) else None
+        password = text(creds.get("password")) if isinstance(creds, dict) else ""
+        if "${{" in password and is_job_token(password):
+            image = text(box.get("image")) if isinstance(box, dict) else ""
+            out.append(Container(prefix + (f"{label} ({image})" if image else label)))
+
+
+def _label(n: int, step: Map[str, Any]) -> str:
+    name = step.get("name")
+    uses = step.get("uses")
+    out = f"step {n}"
+    if isinstance(name, str) and name.strip() and "${{" not in name:
+        out += f' "{name.strip()}"'
+    if isinstance(uses, str):
+        out += f" ({uses.strip()})"
+    elif not isinstance(name, str) and isinstance(step.get("run"), str):
+        first = next((ln.strip() for ln in step["run"].splitlines() if ln.strip()), "")
+        out += f" (`{first[:40]}{'…' if len(first) > 40 else ''}`)"
+    return out
+
+
+def _action_name(uses: str) -> str:
+    return uses.split("@", 1)[0].strip().lower().rstrip("/")
+
+
+def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fact]) -> None:
+    """Facts of a list of steps, each given with the version comment after its ``uses:``."""
+    persisted = False  # a checkout left the job token in .git/config
+    stores: frozenset[str] = frozenset()  # tools a step configured with the job token
+    exported: dict[str, str] = {}  # the token written to $GITHUB_ENV reaches every later step
+    for n, (raw, comment) in enumerate(steps, 1):
+        if not isinstance(raw, dict):
+            continue
+        step = substitute(raw, sur.inputs)
+        where = sur.prefix + _label(n, step)
+        env = env_map(step.get("env"))
+        if env is None:
+            out.append(Opaque(f"{where}: `env:` is an expression that may hold the job token"))
+            continue
+        env = {**sur.env, **exported, **env}
+        uses = step.get("uses")
+        if isinstance(uses, str):
+            with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
+            inputs = {str(k): text(v) for k, v in with_.items()}
+            _uses(uses.strip(), inputs, comment, env, where, sur, out)
+            persisted = persisted or persists_job_token(uses, inputs)
+            stores |= frozenset(stores_of(uses, inputs, env))
+        elif "run" in step:
+            shell = step.get("shell") if "shell" in step else sur.shell
+            script = text(step.get("run"))
+            git = persisted or "git" in stores
+            read = ScriptReader(sur.ctx.read_text).run_step(script, text(shell), env, git, stores)
+            reach = bool(token_vars(env)) or names_job_token(script) or bool(stores)
+            out.append(ScriptStep(where, reach, git, tuple(token_vars(env)), read))
+            stores = frozenset(read.analysis.stores)
+            if exports_job_token(script, env):
+                exported[EXPORTED_TOKEN] = "${{ github.token }}"
+
+
+def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, str],
+          where: str, sur: _Surroundings, out: list[Fact]) -> None:
+    if "${{" in uses:
+        out.append(Opaque(f"{where}: the action is chosen by an expression"))
+    elif uses.startswith("./"):
+        _local_action(uses, inputs, env, where, sur, out)
+    elif uses.startswith("docker://"):
+        out.append(OpaqueCode(where, "a Docker container", bool(token_vars(env)) or any(
+            names_job_token(v) for v in inputs.values())))
+    elif _action_name(uses) == "actions/github-script":
+        out.append(_github_script(inputs, where, sur))
+    else:
+        out.append(ActionStep(where, uses, inputs, comment))
+
+
+def _github_script(inputs: Map[str, str], where: str, sur: _Surroundings) -> GithubScript:
+    script = inputs.get("script", "")
+    token = inputs.get("github-token")
+    job_token = token is None or is_job_token(token)
+    sources = [script]
+    unread = None
+    for path in required_files(script) if job_token else []:
+        body = sur.ctx.read_text(path)
+        if body is None:
+            unread = path
+            break
+        sources.append(body)
+    return GithubScript(where, script, job_token, tuple(sources), unread)
+
+
+def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: str,
+                  sur: _Surroundings, out: list[Fact]) -> None:
+    doc = sur.ctx.local_action(uses)
+    if doc is None or not isinstance(doc.data, dict):
+        out.append(Opaque(f"{where}: the local action's action.yml is not in the repository "
+                          "context to read"))
+        return
+    data: dict[str, Any] = doc.data
+    declared: dict[str, Any] = data["inputs"] if isinstance(data.get("inputs"), dict) else {}
+    values: dict[str, str] = {}
+    for name, spec in declared.items():
+        given = inputs.get(str(name)) or next(
+            (v for k, v in inputs.items() if k.lower() == str(name).lower()), None)
+        default = spec.get("default") if isinstance(spec, dict) else None
+        values[f"inputs.{name}".lower()] = given if given is not None else text(default)
+    runs: dict[str, Any] = data["runs"] if isinstance(data.get("runs"), dict) else {}
+    using = text(runs.get("using")).lower()
+    if using == "composite" and isinstance(runs.get("steps"), list):
+        if sur.depth >= MAX_DEPTH:
+            out.append(Opaque(f"{where}: local actions nested too deep to follow"))
+            return
+        seq = doc.node_at(("runs", "steps"))
+        comments = version_comments(doc.text, seq) if seq is not None else []
+        steps = [(s, comments[i] if i < len(comments) else None)
+                 for i, s in enumerate(runs["steps"])]
+        _steps(steps, _Surroundings(env=env, ctx=sur.ctx, prefix=f"{where} → ", inputs=values,
+                                    depth=sur.depth + 1, shell=sur.shell), out)
+        return
+    carried = [*values.values(), *(text(v) for v in (env_map(runs.get("env")) or {}).values()),
+               *(text(a) for a in runs.get("args", []) if isinstance(runs.get("args"), list))]
+    kind = "JavaScript" if using.startswith("node") else "Docker" if using == "docker" else using
+    out.append(OpaqueCode(where, f"a local {kind} action", bool(token_vars(env)) or any(
+        names_job_token(v) for v in carried)))
+
+
+def _given(callee: dict[str, Any], caller: dict[str, Any]) -> dict[str, str]:
+    """What the caller passes: ``inputs.x`` (or the callee's defaults) and ``secrets.x`` (under
+    ``secrets: inherit`` the names keep their meaning, ``secrets.GITHUB_TOKEN`` included)."""
+    on = callee.get("on")
+    call = on.get("workflow_call") if isinstance(on, dict) else None
+    declared = call.get("inputs") if isinstance(call, dict) else None
+    out: dict[str, str] = {}
+    for name, spec in (declared.items() if isinstance(declared, dict) else ()):
+        if isinstance(spec, dict) and "default" in spec:
+            out[f"inputs.{name}".lower()] = text(spec.get("default"))
+    with_ = caller.get("with")
+    for name, value in (with_.items() if isinstance(with_, dict) else ()):
+        out[f"inputs.{name}".lower()] = text(value)
+    secrets = caller.get("secrets")
+    for name, value in (secrets.items() if isinstance(secrets, dict) else ()):
+        out[f"secrets.{name}".lower()] = text(value)
+    return out
+
+
+def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str], prefix: str,
+          out: list[Fact]) -> None:
+    """A reusable-workflow call: the remote workflow, or what each local called job asks for or
+    does."""
+    uses = text(job.get("uses")).strip()
+    where = f"{prefix}calls `{uses}`"
+    if "${{" in uses:
+        out.append(Opaque(f"{where}: the workflow is chosen by an expression"))
+        return
+    if not uses.startswith("./"):
+        out.append(RemoteCall(where, uses))
+        return
+    path = uses[2:].split("@", 1)[0]
+    callee = ctx.parse(path)
+    if callee is None or not isinstance(callee.data, dict):
+        out.append(Opaque(f"{where}: the called workflow is not in the repository context "
+                          "to read"))
+        return
+    if path in seen or depth >= MAX_DEPTH:
+        out.append(Opaque(f"{where}: reusable workflows nested too deep to follow"))
+        return
+    jobs = callee.data.get("jobs")
+    if not isinstance(jobs, dict):
+        return
+    top = callee.node_at(("permissions",))
+    for jid in jobs:
+        own = callee.node_at(("jobs", jid, "permissions"))
+        block = own if own is not None else top
+        label = f"{where} → job `{jid}`"
+        if block is not None:
+            out.append(CalleeAsks(label, parse_grant(block)))
+            continue
+        _job(callee, str(jid), ctx, depth + 1, seen | {path}, _given(callee.data, job),
+             f"{label} → ", out)

@@ -1,0 +1,210 @@
+"""Stage 4 of ``permissions``: a plan rendered as edits, explanations and notes.
+
+Every change carries one edit (a ``permissions:`` block set on the workflow or a job), a summary,
+and an explanation that says why it is safe: each scope with the step that needs it, the
+knowledge base's reason and its source, and what the workflow's triggers mean for the token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping as Map
+
+from fixbot import yamledit
+from fixbot.kb.triggers import exercised_after_merge, exercised_by_pull_request, token_notes
+from fixbot.types import Change, Finding, Note
+from fixbot.workflow import Workflow
+from fixbot.yamlmodel import Mapping, Scalar
+from transforms.permissions.decide import Found
+from transforms.permissions.grants import Grant, describe, excess_writes, missing, ordered
+from transforms.permissions.plan import JobPlan, Plan
+
+ID = "permissions"
+TOKEN_DOC = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
+             "automatic-token-authentication#modifying-the-permissions-for-the-github_token")
+DOCS = TOKEN_DOC
+
+
+def render(wf: Workflow, plan: Plan) -> list[Finding]:
+    """The changes (the first one carrying the follow-up action) and the notes of a plan."""
+    governed = [p for p in plan.jobs if not p.own]
+    blocked = plan.blocked
+    found: list[Finding] = []
+    if plan.new_top is not None:
+        found.append(_top_change(wf, plan.root, plan.new_top, plan.top,
+                                 [p for p in governed if p not in plan.moved], plan.triggers))
+    for p in sorted(plan.job_blocks + plan.moved, key=lambda p: p.line):
+        if p in plan.moved:
+            found.append(_moved_change(wf, p, plan.root))
+        else:
+            found.append(_job_change(wf, p, plan.triggers,
+                                     [] if plan.moved or plan.new_top is not None else blocked))
+    if found and isinstance(found[0], Change):
+        first = found[0]
+        found[0] = Change(first.transform, first.location, first.line, first.summary,
+                          first.explanation, first.edits, (todo(wf.path, plan.triggers),),
+                          first.docs)
+    found += _notes(plan.jobs, blocked, plan.callee and not plan.top_present, plan.top_present,
+                    plan.new_top is not None)
+    return found
+
+
+def _top_change(wf: Workflow, root: Mapping, grant: Grant, old: Grant | None,
+                governed: list[JobPlan], triggers: set[str]) -> Change:
+    edit = yamledit.set_key(wf.doc, root, "permissions", ordered(grant), wf.style, before=("jobs",))
+    key = root.key_node("permissions") or root.key_node("jobs")
+    line = (key.line if key else root.line) + 1
+    old_text = f"`permissions: {describe(old)}`" if old is not None else None
+    summary = (f"add a read-only workflow-level `permissions:` ({describe(grant)})"
+               if old is None else
+               f"replace workflow-level `permissions: {describe(old)}` with a read-only "
+               f"default ({describe(grant)})")
+    covered = [p.id for p in governed if p.want == grant]
+    return Change(ID, "", line, summary,
+                  top_explanation(grant, old_text, covered, triggers), (edit,), docs=DOCS)
+
+
+def _job_change(wf: Workflow, p: JobPlan, triggers: set[str], blocked: list[JobPlan]) -> Change:
+    before = () if p.caller else ("steps",)
+    edit = yamledit.set_key(wf.doc, p.node, "permissions", ordered(p.want), wf.style, before=before)
+    old = None
+    if p.own and p.cap is not None:
+        old = f"`permissions: {describe(p.cap)}`"
+    elif p.cap is not None:
+        old = f"the workflow-level `permissions: {describe(p.cap)}`"
+    verb = "narrow" if old else "add"
+    summary = (f"{verb} job `{p.id}` permissions to {describe(p.want)}" if old else
+               f"add job-level `permissions:` to `{p.id}` ({describe(p.want)})")
+    why = job_explanation(p.id, p.want, p.found, old, triggers, p.caller)
+    if blocked and not p.own and p.cap is None:
+        names = ", ".join(f"`{b.id}`" for b in blocked)
+        why += (f" It gets a job-level block rather than a workflow-level default because "
+                f"{names} must keep the repository default (see the notes).")
+    return Change(ID, f"jobs.{p.id}", p.line, summary, why, (edit,), docs=DOCS)
+
+
+def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
+    node = root.get("permissions")
+    value = node.value if isinstance(node, Scalar) else ordered(p.cap or {})
+    before = () if p.caller else ("steps",)
+    edit = yamledit.set_key(wf.doc, p.node, "permissions", value, wf.style, before=before)
+    grant = describe(p.cap or {})
+    return Change(
+        ID, f"jobs.{p.id}", p.line,
+        f"keep job `{p.id}` at the workflow-level permissions ({grant}) as its own block",
+        f"What job `{p.id}` does with the token is unknown (see the notes), so it keeps exactly "
+        f"what it had: the workflow-level `permissions: {grant}` is copied onto it, so that the "
+        "workflow level can become read-only for the jobs whose needs are known.",
+        (edit,), docs=DOCS)
+
+
+def _notes(plans: list[JobPlan], blocked: list[JobPlan], callee: bool, top_present: bool,
+           top_changed: bool) -> list[Note]:
+    notes: list[Note] = []
+    for p in plans:
+        where = f"jobs.{p.id}"
+        now = (f"`permissions: {describe(p.cap)}`" if p.cap is not None else
+               "the repository default permissions")
+        if p.status == "unknown":
+            extra = ""
+            if p in blocked and top_changed:
+                extra = " It keeps them as a block of its own, so the workflow level could change."
+            elif p in blocked and top_present:
+                extra = " The workflow-level block stays as it is, since it applies to this job."
+            elif p in blocked:
+                extra = " No workflow-level block is added, since it would apply to this job."
+            notes.append(Note(ID, where, f"job `{p.id}` left with {now}: what it does with the "
+                              f"token is unknown ({'; '.join(p.unknown)}).{extra}"))
+        elif p.status == "unreadable":
+            notes.append(Note(ID, where, f"job `{p.id}` left as it is: its `permissions:` "
+                              "cannot be read exactly (an expression or an unknown scope)"))
+        elif p.status == "under":
+            lack = missing(p.cap or {}, p.needs)
+            wheres = "; ".join(f.where for f in p.found
+                               if any(s in lack for s in f.need.scopes))
+            notes.append(Note(ID, where, f"job `{p.id}` is granted {now} but its steps use "
+                              f"{describe(lack)} ({wheres}); left as it is: fixbot does not raise "
+                              "permissions a person set (check that those steps still work)"))
+        elif p.status == "listed":
+            extra = describe({s: "write" for s in excess_writes(p.cap or {}, p.needs)})
+            notes.append(Note(ID, where, f"job `{p.id}` lists {extra}, which no step is known to "
+                              "use; its own block is left as it is, since a job-level list is a "
+                              "deliberate choice and a use may be missing from the knowledge "
+                              "base (remove the scope if nothing needs it)"))
+        elif p.status == "aliased" and not top_changed:
+            notes.append(Note(ID, where, f"job `{p.id}` is part of a YAML anchor used in several "
+                              "places; left as it is"))
+        elif callee and p.status == "default":
+            notes.append(Note(ID, where, f"reusable workflow: job `{p.id}` runs with at most what "
+                              "each caller grants, so no block is added here (asking for more "
+                              "than a caller grants fails that caller with startup_failure); "
+                              f"callers must grant {describe(p.want)}"))
+    return notes
+
+
+def trigger_notes(triggers: Iterable[str]) -> str:
+    return " ".join(token_notes(set(triggers)))
+
+
+def reasons(found: Iterable[Found], grant: Map[str, str]) -> str:
+    """``contents: write for step 3 (softprops/action-gh-release@v2): creates … (source)``; …"""
+    parts: list[str] = []
+    for f in found:
+        scopes = ", ".join(f"{s}: {lvl}" for s, lvl in sorted(f.need.scopes.items())
+                           if grant.get(s) is not None)
+        if scopes:
+            parts.append(f"{scopes} for {f.where}: {f.need.reason} ({f.need.source})")
+    return "; ".join(parts)
+
+
+def job_explanation(job_id: str, grant: Map[str, str], found: list[Found], old: str | None,
+                    triggers: Iterable[str], caller: bool) -> str:
+    head = (f"Job `{job_id}` gets exactly the scopes it uses ({describe(grant)})"
+            if old is None else
+            f"Job `{job_id}` had {old}; it now gets exactly the scopes it uses ({describe(grant)})")
+    why = reasons(found, grant)
+    floor = ("" if "contents" not in grant or any("contents" in f.need.scopes for f in found)
+             else " `contents: read` is the read-only default every job keeps.")
+    rule = (" A job-level block replaces the workflow-level one for this job (scopes it does "
+            "not list become `none`), so it lists every scope the job needs.")
+    if caller:
+        rule = (" A called workflow can only lower the permissions its caller grants, so the "
+                "caller grants what the called jobs ask for or use.")
+    body = f"{head}.{rule}{floor}" + (f" Needs: {why}." if why else
+                                      " No step uses the token for anything else.")
+    extra = trigger_notes(triggers)
+    return body + (f" {extra}" if extra else "")
+
+
+def top_explanation(grant: Map[str, str], old: str | None, covered: list[str],
+                    triggers: Iterable[str]) -> str:
+    what = (f"Adds a read-only default ({describe(grant)})" if old is None else
+            f"Replaces {old} with a read-only default ({describe(grant)})")
+    if covered:
+        jobs = ", ".join(f"`{j}`" for j in covered)
+        scope = (f"{what}: the jobs without a block of their own ({jobs}) run with only these "
+                 "scopes, which is all their steps use.")
+    else:
+        scope = (f"{what}: every job has a block of its own, and this default covers jobs "
+                 "added later.")
+    body = scope
+    if old is None:
+        body += (" Without any block the token gets the repository default, which is "
+                 "read-write on repositories and organisations created before February 2023.")
+    extra = trigger_notes(triggers)
+    return body + (f" {extra}" if extra else "")
+
+
+def todo(path: str, triggers: Iterable[str]) -> str:
+    if "workflow_call" in triggers:
+        return (f"Run a workflow that calls `{path}` once on the default branch after merging: "
+                "pull-request checks do not exercise the new permissions.")
+    ts = exercised_after_merge(set(triggers))
+    if not ts and exercised_by_pull_request(set(triggers)):
+        return (f"Check the run of `{path}` on the pull request that makes this change: it "
+                "exercises the new permissions when the pull request comes from a branch of this "
+                "repository (runs from forks get a read-only token whatever the block says).")
+    ts = ts or sorted(set(triggers))
+    how = ", ".join(f"`{t}`" for t in ts) if ts else "its triggers"
+    return (f"Run workflow `{path}` once on the default branch after merging (it runs on {how}): "
+            "pull-request checks do not exercise the new permissions.")
