@@ -10,8 +10,8 @@ from fixbot.cli import main
 from fixbot.commands.fix import write_fixed
 from fixbot.engine import process_target
 from fixbot.files import discover
+from fixbot.transforms import select
 from fixbot.workflow import RepoContext
-from transforms import select
 
 GOOD = b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
 

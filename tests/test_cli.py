@@ -108,14 +108,14 @@ def test_usage_errors_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_skip_everything_is_a_no_op(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from transforms import REGISTRY
+    from fixbot.transforms import REGISTRY
 
     assert main(["fix", str(repo), "--skip", ",".join(REGISTRY)]) == 0
     assert (repo / ".github/workflows/ci.yml").read_text() == WF
 
 
 def test_list_names_every_transform(capsys: pytest.CaptureFixture[str]) -> None:
-    from transforms import REGISTRY
+    from fixbot.transforms import REGISTRY
 
     assert main(["list"]) == 0
     out = capsys.readouterr().out

@@ -15,9 +15,9 @@ import pytest
 from test_golden import CASES, run_case
 
 from fixbot.commands.fix import fix_paths
+from fixbot.transforms import REGISTRY
 from fixbot.types import FileResult
 from fixbot.yamlmodel import Document
-from transforms import REGISTRY
 
 
 def comment_lines(text: str) -> Counter[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fixbot.commands.fix import fix_paths
-from transforms import REGISTRY
+from fixbot.transforms import REGISTRY
 
 UNPARSABLE = {  # documented in the corpus README: template placeholders as mapping keys
     "actions__starter-workflows@head/.github/workflows/code-scanning__nowsecure.yml",

@@ -28,8 +28,8 @@ from fixbot.kb import lookup_action, lookup_reusable_workflow
 from fixbot.kb.actions import git_credential_use
 from fixbot.kb.script_files import ScriptReader, runner_default_shell
 from fixbot.kb.token import names_job_token
+from fixbot.transforms import REGISTRY
 from fixbot.workflow import RepoContext
-from transforms import REGISTRY
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fixbot import engine
+from fixbot.transforms import REGISTRY
 from fixbot.workflow import RepoContext
-from transforms import REGISTRY
 
 
 def test_crlf_bom_copies_get_the_same_fixes(corpus_tree: Path) -> None:

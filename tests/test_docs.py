@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms import REGISTRY
+from fixbot.transforms import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").rglob("*.md"))

@@ -14,10 +14,10 @@ import pytest
 from fixbot import engine, yamledit
 from fixbot.cli import main
 from fixbot.errors import TransformError
+from fixbot.transforms import REGISTRY
 from fixbot.types import Change, Edit, Finding, Note, SetOp, Transform, TransformOutcome
 from fixbot.workflow import RepoContext, Workflow
 from fixbot.yamlmodel import Mapping
-from transforms import REGISTRY
 
 TEXT = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n"
 

@@ -12,9 +12,9 @@ import pytest
 
 from fixbot import engine
 from fixbot.files import repo_reader
+from fixbot.transforms import REGISTRY
 from fixbot.types import FileResult
 from fixbot.workflow import RepoContext
-from transforms import REGISTRY
 
 HERE = Path(__file__).parent / "transforms"
 CASES = sorted(HERE.glob("*/*.in.yml"))

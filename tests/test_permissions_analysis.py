@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fixbot.types import Change
-from fixbot.workflow import RepoContext, Workflow
-from fixbot.yamlmodel import Document
-from transforms import permissions
-from transforms.permissions.decide import decide_job
-from transforms.permissions.extract import job_facts
-from transforms.permissions.grants import (
+from fixbot.transforms import permissions
+from fixbot.transforms.permissions.decide import decide_job
+from fixbot.transforms.permissions.extract import job_facts
+from fixbot.transforms.permissions.grants import (
     READ_ALL,
     WRITE_ALL,
     desired,
@@ -19,6 +16,9 @@ from transforms.permissions.grants import (
     parse_grant,
     shared_reads,
 )
+from fixbot.types import Change
+from fixbot.workflow import RepoContext, Workflow
+from fixbot.yamlmodel import Document
 
 
 def grant(text: str) -> dict[str, str] | None:

@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 
 from fixbot.commands.fix import fix_paths
+from fixbot.transforms import REGISTRY
 from fixbot.types import FileResult
 from fixbot.yamlmodel import Document
-from transforms import REGISTRY
 
 UNPARSABLE = {  # documented in the corpus README: template placeholders as mapping keys
     "actions__starter-workflows@head/.github/workflows/code-scanning__nowsecure.yml",
@@ -187,7 +187,7 @@ def test_all_transforms_together_settle_in_one_run(corpus_tree: Path,
 
 def _effective(doc: Document) -> dict[str, object]:
     """Per job: its grant (scope map), "default" (no block anywhere) or "unreadable"."""
-    from transforms.permissions.grants import parse_grant
+    from fixbot.transforms.permissions.grants import parse_grant
 
     out: dict[str, object] = {}
     top = doc.node_at(("permissions",))
@@ -205,7 +205,7 @@ def _effective(doc: Document) -> dict[str, object]:
 
 def test_never_raises_and_keeps_unknown_jobs_exactly(fixed: tuple[Path, list[FileResult]]
                                                      ) -> None:
-    from transforms.permissions.grants import missing
+    from fixbot.transforms.permissions.grants import missing
 
     _, results = fixed
     for r in results:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import transforms.permissions as package
+import fixbot.transforms.permissions as package
 
 PACKAGE = Path(package.__file__).parent
 ORDER = ["grants", "extract", "decide", "plan", "render", "__init__"]

@@ -6,8 +6,8 @@ import ast
 import pkgutil
 from pathlib import Path
 
-import transforms
-from transforms import PLANNED, REGISTRY
+import fixbot.transforms as transforms
+from fixbot.transforms import PLANNED, REGISTRY
 
 TRANSFORMS_DIR = Path(transforms.__file__).parent
 
@@ -44,13 +44,13 @@ def test_transforms_do_no_io_and_never_import_each_other() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 mods = [a.name.split(".")[0] for a in node.names]
-                assert not any(a.name.startswith("transforms") for a in node.names), \
+                assert not any(a.name.startswith("fixbot.transforms") for a in node.names), \
                     f"{f.name}: import transforms modules with `from ... import`"
             elif isinstance(node, ast.ImportFrom):
                 mods = [(node.module or "").split(".")[0]]
                 module = node.module or ""
-                if module == "transforms" or module.startswith("transforms."):
-                    parts = module.split(".")
+                if module == "fixbot.transforms" or module.startswith("fixbot.transforms."):
+                    parts = module.split(".")[1:]
                     imported = set(parts[1:2]) if len(parts) > 1 else {a.name for a in node.names}
                     assert imported <= {_owner(f)} and not (imported - {_owner(f)}) & names, \
                         f"{f.relative_to(TRANSFORMS_DIR)} imports another transform ({module})"

@@ -20,8 +20,8 @@ from fixbot.cli import main
 from fixbot.commands.fix import write_fixed
 from fixbot.commands.run import run_local
 from fixbot.errors import InputError
+from fixbot.transforms import select
 from fixbot.workflow import RepoContext
-from transforms import select
 
 GOOD = b"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
 FIXED = GOOD + b"        with:\n          persist-credentials: false\n"

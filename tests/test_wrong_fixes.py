@@ -15,8 +15,8 @@ from ruamel.yaml import YAML
 
 from fixbot import engine
 from fixbot.files import repo_reader
+from fixbot.transforms import REGISTRY
 from fixbot.workflow import RepoContext
-from transforms import REGISTRY
 
 
 @dataclass(frozen=True)

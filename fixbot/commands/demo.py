@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from fixbot.commands.run import Outcome, run_repo
     from fixbot.forge import Forge, TokenCredentials
     from fixbot.sandbox import Sandbox
-    from transforms import select
+    from fixbot.transforms import select
 
     transforms = select(None, None)
     out = sys.stdout

@@ -76,7 +76,7 @@ def write_fixed(targets: list[files.Target], results: list[FileResult]) -> list[
 
 
 def _process_chunk(targets: list[files.Target], ids: tuple[str, ...]) -> list[FileResult]:
-    from transforms import REGISTRY
+    from fixbot.transforms import REGISTRY
 
     transforms = [REGISTRY[i] for i in ids]
     contexts: dict[Path, RepoContext] = {}  # one per repository root: caches parsed callees
@@ -90,7 +90,7 @@ def _process_chunk(targets: list[files.Target], ids: tuple[str, ...]) -> list[Fi
 
 
 def run(args: argparse.Namespace) -> int:
-    from transforms import select
+    from fixbot.transforms import select
 
     transforms = select(args.only, args.skip)
     write = not (args.check or args.diff)
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(report.fix_json(results) + "\n")
     elif args.format == "sarif":
         from fixbot import sarif
-        from transforms import REGISTRY
+        from fixbot.transforms import REGISTRY
 
         info = {tid: (m.SUMMARY, m.DOCS) for tid, m in REGISTRY.items()}
         sys.stdout.write(sarif.render(results, info) + "\n")

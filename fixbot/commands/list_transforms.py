@@ -12,7 +12,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from transforms import PLANNED, REGISTRY
+    from fixbot.transforms import PLANNED, REGISTRY
 
     width = max(len(i) for i in list(REGISTRY) + list(PLANNED))
     for tid, module in REGISTRY.items():

@@ -71,7 +71,7 @@ def is_forge_name(target: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from fixbot import forge as forge_mod
-    from transforms import select
+    from fixbot.transforms import select
 
     transforms = select(args.only, args.skip)
     if is_forge_name(args.repo):
@@ -264,7 +264,7 @@ def _held(open_pr: PullInfo, results: list[FileResult], chosen: list[str]) -> st
 
 
 def _all_ids() -> list[str]:
-    from transforms import REGISTRY
+    from fixbot.transforms import REGISTRY
 
     return list(REGISTRY)
 

@@ -39,9 +39,9 @@ from ruamel.yaml import YAML
 from fixbot import engine
 from fixbot.files import repo_reader
 from fixbot.kb.model import SCOPE_LEVELS
+from fixbot.transforms import REGISTRY
 from fixbot.types import FileResult
 from fixbot.workflow import RepoContext
-from transforms import REGISTRY
 
 HERE = Path(__file__).parent
 CASES_FILE = HERE / "cases.toml"

@@ -12,7 +12,7 @@ from fixbot.commands.fix import fix_paths
 from fixbot.commands.run import run_repo
 from fixbot.forge import Forge
 from fixbot.sandbox import Sandbox
-from transforms import REGISTRY
+from fixbot.transforms import REGISTRY
 
 BRANCH = "fixbot/harden-workflows"
 

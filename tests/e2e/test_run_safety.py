@@ -31,7 +31,7 @@ from e2e_helpers import (
 from fixbot.commands.run import run_repo
 from fixbot.forge import Forge, Policy, TokenCredentials
 from fixbot.sandbox import Sandbox
-from transforms import select
+from fixbot.transforms import select
 
 ONLY = ("--only", "persist-credentials")
 FIXBOT = "fixbot@users.noreply.github.com"

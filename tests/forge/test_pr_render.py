@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fixbot import engine, pr
+from fixbot.transforms import select
 from fixbot.types import Change, Edit, FileResult, Note, SetOp
-from transforms import select
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "fixbot" / "examples"
 

@@ -20,13 +20,13 @@ The transform is a one-way pipeline; each stage imports only the stages before i
 
 from __future__ import annotations
 
+from fixbot.transforms.permissions.decide import decide_job
+from fixbot.transforms.permissions.extract import job_facts
+from fixbot.transforms.permissions.plan import plan_workflow
+from fixbot.transforms.permissions.render import DOCS, ID, render
 from fixbot.types import Finding
 from fixbot.workflow import RepoContext, Workflow
 from fixbot.yamlmodel import Mapping
-from transforms.permissions.decide import decide_job
-from transforms.permissions.extract import job_facts
-from transforms.permissions.plan import plan_workflow
-from transforms.permissions.render import DOCS, ID, render
 
 __all__ = ["DOCS", "ID", "SUMMARY", "analyze"]
 

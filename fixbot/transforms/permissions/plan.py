@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping as Map
 from dataclasses import dataclass
 
-from fixbot.workflow import Workflow
-from fixbot.yamlmodel import Mapping
-from transforms.permissions.decide import Analysis, Found, granted_oidc_need
-from transforms.permissions.grants import (
+from fixbot.transforms.permissions.decide import Analysis, Found, granted_oidc_need
+from fixbot.transforms.permissions.grants import (
     FLOOR,
     READ_ALL,
     Grant,
@@ -27,6 +25,8 @@ from transforms.permissions.grants import (
     shared_reads,
     union,
 )
+from fixbot.workflow import Workflow
+from fixbot.yamlmodel import Mapping
 
 PINNED = {"unknown", "unreadable", "under", "aliased"}
 

@@ -9,8 +9,8 @@ here). Modules never import each other.
 from __future__ import annotations
 
 from fixbot.errors import UsageError
+from fixbot.transforms import permissions, persist_credentials
 from fixbot.types import Transform
-from transforms import permissions, persist_credentials
 
 # Typed as the Protocol, so that mypy checks every module against it.
 _MODULES: tuple[Transform, ...] = (

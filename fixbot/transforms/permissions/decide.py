@@ -15,7 +15,7 @@ from fixbot.kb.actions import container_pull_need
 from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.github_script import github_script_oidc
 from fixbot.kb.tables import tables
-from transforms.permissions.extract import (
+from fixbot.transforms.permissions.extract import (
     EXPORTED_TOKEN,
     ActionStep,
     CalleeAsks,
@@ -27,7 +27,7 @@ from transforms.permissions.extract import (
     RemoteCall,
     ScriptStep,
 )
-from transforms.permissions.grants import describe
+from fixbot.transforms.permissions.grants import describe
 
 REUSE_DOC = ("https://docs.github.com/en/actions/sharing-automations/reusing-workflows"
              "#access-and-permissions")

@@ -22,9 +22,9 @@ from fixbot.kb.actions import persists_job_token, stores_of
 from fixbot.kb.github_script import required_files
 from fixbot.kb.script_files import ScriptReader, StepScript, runner_default_shell
 from fixbot.kb.token import exports_job_token, names_job_token, token_vars
+from fixbot.transforms.permissions.grants import Grant, parse_grant
 from fixbot.workflow import RepoContext
 from fixbot.yamlmodel import Document, Mapping, Scalar
-from transforms.permissions.grants import Grant, parse_grant
 
 MAX_DEPTH = 4  # local actions and reusable workflows followed this deep
 # The name under which a token an earlier step wrote to $GITHUB_ENV is tracked.

@@ -12,12 +12,12 @@ from collections.abc import Mapping as Map
 
 from fixbot import yamledit
 from fixbot.kb.triggers import exercised_after_merge, exercised_by_pull_request, token_notes
+from fixbot.transforms.permissions.decide import Found
+from fixbot.transforms.permissions.grants import Grant, describe, excess_writes, missing, ordered
+from fixbot.transforms.permissions.plan import JobPlan, Plan
 from fixbot.types import Change, Finding, Note
 from fixbot.workflow import Workflow
 from fixbot.yamlmodel import Mapping, Scalar
-from transforms.permissions.decide import Found
-from transforms.permissions.grants import Grant, describe, excess_writes, missing, ordered
-from transforms.permissions.plan import JobPlan, Plan
 
 ID = "permissions"
 TOKEN_DOC = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
