@@ -12,6 +12,7 @@ both transforms use:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -111,12 +112,14 @@ def _command(cmd: Command, st: _State) -> None:
     env = {**st.env, **cmd.env}
     if any(v in cmd.text for v in _OIDC_VARS):
         st.out.need(tables().oidc)
-    sees = st.everywhere or sees_token(cmd, st.env)
+    sees = st.everywhere or sees_token(cmd, st.env) or "disk" in st.stores
     prog = cmd.program
     if not prog:
         if sees or st.git:
             st.out.unknown_use(f"`{_short(cmd.text)}` runs a command chosen at run time")
         return
+    if prog in _WRITERS and _writes_token(cmd, env):
+        st.stores.add("disk")  # the job token written into a file (~/.netrc, ~/.npmrc ...)
     if prog in st.functions or prog in INERT:
         return
     used = _store_use(cmd, st.stores)
@@ -151,6 +154,17 @@ def _command(cmd: Command, st: _State) -> None:
     elif st.git and may_push_command(cmd):
         st.may_push.append(f"`{_short(cmd.text)}` may push with the credentials actions/checkout "
                            "persisted")
+
+
+_WRITERS = frozenset({"echo", "printf", "tee", "cat", "write-output", "set-content", "add-content",
+                      "out-file"})
+_ENV_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:=|<<)")
+
+
+def _writes_token(cmd: Command, env: Mapping[str, str]) -> bool:
+    """Whether a printing command writes the job token somewhere other than an env/output
+    file (``NAME=value`` lines go to $GITHUB_ENV/$GITHUB_OUTPUT, tracked elsewhere)."""
+    return any(credential(a, env) == JOB and not _ENV_LINE.match(a.strip()) for a in cmd.args)
 
 
 def _store_use(cmd: Command, stores: set[str]) -> Need | None:
@@ -298,7 +312,19 @@ def _gh_api(args: list[str], out: Collector) -> None:
 
 # --- git ------------------------------------------------------------------------------------
 
+# git subcommands that can store a credential for later git commands (a remote URL with the
+# token, url.<...>.insteadOf, http.extraheader, a credential helper's store)
+_GIT_STORING = frozenset({"config", "remote", "credential", "clone", "credential-store"})
+
+
 def _git(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
+    from fixbot.kb.git_use import git_subcommand
+
+    sub = git_subcommand(cmd)[1]
+    if sub in _GIT_STORING and (any(credential(a, env) == JOB for a in cmd.args) or (
+            sub in ("credential", "credential-store", "config") and st.mentions)):
+        st.git = True  # later git commands (this step's and later steps') use the job token
+        st.stores.add("git")
     kind = git_network(cmd)
     if kind is None:
         return
@@ -309,7 +335,7 @@ def _git(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
         # the remote URL carries its own credential (checkout's persisted http.extraheader would
         # still be sent to github.com, whatever the URL says)
         return
-    if not (st.git or sees or JOB in creds):
+    if not (st.git or sees or JOB in creds or "disk" in st.stores):
         return  # no credential of the job reaches git
     g = tables().git
     if kind == "clone" and urls and not any(_same_repo(u) for u in urls):

@@ -33,19 +33,57 @@ def names_job_token(value: str) -> bool:
     return any(_JOB_TOKEN.search(m.group(1)) for m in _EXPRESSION.finditer(value))
 
 
+# Expressions whose value may be the job token without naming it: an `env` value set elsewhere,
+# and computed picks among all secrets or the whole github context. (A step output that carries
+# the job token is resolved by the caller, which knows the steps.)
+_INDIRECT = re.compile(r"(?<![\w.-])env\s*\.", re.IGNORECASE)
+_ANY_SECRET = re.compile(r"tojson\s*\(\s*(?:secrets|github)\s*\)|(?<![\w.-])(?:secrets|github)\s*\[",
+                         re.IGNORECASE)
+_ENV_REF = re.compile(r"^\s*env\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*$", re.IGNORECASE)
+
+
+_STEP_OUTPUT = re.compile(r"\$\{\{\s*steps\s*\.\s*([A-Za-z_][\w-]*)\s*\.\s*outputs\s*\.\s*[\w-]+\s*\}\}",
+                          re.IGNORECASE)
+
+
+def with_token_outputs(value: str, steps: set[str]) -> str:
+    """``value`` with ``${{ steps.<id>.outputs.x }}`` of the steps in ``steps`` (those whose outputs
+    may carry the job token) written as the job token."""
+    if not steps or "steps" not in value:
+        return value
+    return _STEP_OUTPUT.sub(lambda m: "${{ github.token }}" if m.group(1) in steps else m.group(0),
+                            value)
+
+
+def any_secret(value: str) -> bool:
+    """``toJSON(secrets)``, ``secrets[...]``, ``toJSON(github)``: a computed choice among every
+    secret (the job token included); what it holds cannot be told."""
+    return any(_ANY_SECRET.search(m.group(1)) for m in _EXPRESSION.finditer(value))
+
+
 def credential(value: str, env: Mapping[str, str] | None = None, depth: int = 0) -> Credential:
     """What credential ``value`` carries: the job token, another credential (an expression that
-    does not name it, e.g. ``secrets.PAT``), a shell variable whose content is not known, or none.
+    does not name it, e.g. ``secrets.PAT``), something whose content is not known (a shell
+    variable, a command substitution, a step output, a computed choice of secrets), or none.
 
-    ``env`` maps variable names to their values as far as they are known; ``$NAME`` is resolved
-    through it (a few levels deep).
+    ``env`` maps variable names to their values as far as they are known; ``$NAME`` and
+    ``${{ env.NAME }}`` are resolved through it (a few levels deep).
     """
     if names_job_token(value):
         return JOB
     found: list[Credential] = []
-    if _EXPRESSION.search(value):
-        found.append(OTHER)
-    for m in _VAR.finditer(_EXPRESSION.sub("", value)):
+    for m in _EXPRESSION.finditer(value):
+        ref = _ENV_REF.match(m.group(1))
+        if ref and env is not None and ref.group(1) in env and depth < 4:
+            found.append(credential(env[ref.group(1)], env, depth + 1))
+        elif _INDIRECT.search(m.group(1)) or _ANY_SECRET.search(m.group(1)):
+            found.append(VARIABLE)
+        else:
+            found.append(OTHER)
+    bare = _EXPRESSION.sub("", value)
+    if "$(" in bare or "`" in bare:
+        found.append(VARIABLE)  # the output of a command (`$(gh auth token)`)
+    for m in _VAR.finditer(bare):
         name = m.group(1) or m.group(2) or m.group(3)
         if env is not None and name in env and depth < 4:
             found.append(credential(env[name], env, depth + 1))

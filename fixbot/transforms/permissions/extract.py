@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping as Map
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fixbot.kb import is_job_token
 from fixbot.kb.actions import persists_job_token, stores_of
 from fixbot.kb.github_script import required_files
 from fixbot.kb.script_files import ScriptReader, StepScript, runner_default_shell
-from fixbot.kb.token import exports_job_token, names_job_token, token_vars
+from fixbot.kb.token import (
+    any_secret,
+    exports_job_token,
+    names_job_token,
+    token_vars,
+    with_token_outputs,
+)
 from fixbot.transforms.permissions.grants import Grant, parse_grant
 from fixbot.workflow import RepoContext
 from fixbot.yamlmodel import Document, Mapping, Scalar
@@ -109,6 +115,7 @@ class _Surroundings:
     inputs: Map[str, str] | None = None  # values of ${{ inputs.x }} / ${{ secrets.x }}
     depth: int = 0
     shell: Any = None  # `defaults.run.shell` of the job or workflow
+    action_path: str = ""  # a composite action's directory (``github.action_path``)
 
 
 def text(value: Any) -> str:
@@ -227,31 +234,54 @@ def _action_name(uses: str) -> str:
     return uses.split("@", 1)[0].strip().lower().rstrip("/")
 
 
-def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fact]) -> None:
-    """Facts of a list of steps, each given with the version comment after its ``uses:``."""
-    persisted = False  # a checkout left the job token in .git/config
+# GitHub substitutes ``${{ github.action_path }}`` before the step runs
+_ACTION_PATH_EXPR = re.compile(r"\$\{\{\s*github\.action_path\s*\}\}")
+
+
+@dataclass(frozen=True)
+class _Creds:
+    """Credentials earlier steps left for later ones (passed into composite actions and back)."""
+
+    persisted: bool = False  # a checkout left the job token in .git/config
     stores: frozenset[str] = frozenset()  # tools a step configured with the job token
-    exported: dict[str, str] = {}  # the token written to $GITHUB_ENV reaches every later step
+    exported: Map[str, str] = field(default_factory=dict)  # the token written to $GITHUB_ENV
+
+
+def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fact],
+           creds: _Creds | None = None) -> _Creds:
+    """Facts of a list of steps, each given with the version comment after its ``uses:``;
+    returns the credentials they leave for the steps after them."""
+    c = creds or _Creds()
+    persisted, stores, exported = c.persisted, c.stores, dict(c.exported)
+    token_outputs: set[str] = set()  # ids of steps whose outputs may carry the job token
     for n, (raw, comment) in enumerate(steps, 1):
         if not isinstance(raw, dict):
             continue
-        step = substitute(raw, sur.inputs)
+        step = _token_outputs_resolved(substitute(raw, sur.inputs), token_outputs)
         where = sur.prefix + _label(n, step)
         env = env_map(step.get("env"))
         if env is None:
             out.append(Opaque(f"{where}: `env:` is an expression that may hold the job token"))
             continue
         env = {**sur.env, **exported, **env}
+        picked = sorted(k for k, v in env.items() if any_secret(v))
+        if picked:
+            out.append(Opaque(f"{where}: `{picked[0]}` holds a computed choice among all secrets "
+                              "(the job token included)"))
         uses = step.get("uses")
         if isinstance(uses, str):
             with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
             inputs = {str(k): text(v) for k, v in with_.items()}
-            _uses(uses.strip(), inputs, comment, env, where, sur, out)
+            after = _uses(uses.strip(), inputs, comment, env, where, sur, out,
+                          _Creds(persisted, stores, exported))
+            persisted, stores, exported = after.persisted, after.stores, dict(after.exported)
             persisted = persisted or persists_job_token(uses, inputs)
             stores |= frozenset(stores_of(uses, inputs, env))
         elif "run" in step:
             shell = step.get("shell") if "shell" in step else sur.shell
             script = text(step.get("run"))
+            if sur.action_path:
+                script = _ACTION_PATH_EXPR.sub(sur.action_path, script)
             git = persisted or "git" in stores
             read = ScriptReader(sur.ctx.read_text).run_step(script, text(shell), env, git, stores)
             reach = bool(token_vars(env)) or names_job_token(script) or bool(stores)
@@ -259,14 +289,31 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
             stores = frozenset(read.analysis.stores)
             if exports_job_token(script, env):
                 exported[EXPORTED_TOKEN] = "${{ github.token }}"
+            if isinstance(step.get("id"), str) and "GITHUB_OUTPUT" in script and (
+                    names_job_token(script) or token_vars(env)):
+                token_outputs.add(step["id"])
+    return _Creds(persisted, stores, exported)
+
+
+def _token_outputs_resolved(value: Any, steps: set[str]) -> Any:
+    """``value`` with references to token-carrying step outputs written as the job token."""
+    if not steps:
+        return value
+    if isinstance(value, str):
+        return with_token_outputs(value, steps)
+    if isinstance(value, dict):
+        return {k: _token_outputs_resolved(v, steps) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_token_outputs_resolved(v, steps) for v in value]
+    return value
 
 
 def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, str],
-          where: str, sur: _Surroundings, out: list[Fact]) -> None:
+          where: str, sur: _Surroundings, out: list[Fact], creds: _Creds) -> _Creds:
     if "${{" in uses:
         out.append(Opaque(f"{where}: the action is chosen by an expression"))
     elif uses.startswith("./"):
-        _local_action(uses, inputs, env, where, sur, out)
+        return _local_action(uses, inputs, env, where, sur, out, creds)
     elif uses.startswith("docker://"):
         out.append(OpaqueCode(where, "a Docker container", bool(token_vars(env)) or any(
             names_job_token(v) for v in inputs.values())))
@@ -274,6 +321,7 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
         out.append(_github_script(inputs, where, sur))
     else:
         out.append(ActionStep(where, uses, inputs, comment))
+    return creds
 
 
 def _github_script(inputs: Map[str, str], where: str, sur: _Surroundings) -> GithubScript:
@@ -292,12 +340,12 @@ def _github_script(inputs: Map[str, str], where: str, sur: _Surroundings) -> Git
 
 
 def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: str,
-                  sur: _Surroundings, out: list[Fact]) -> None:
+                  sur: _Surroundings, out: list[Fact], creds: _Creds) -> _Creds:
     doc = sur.ctx.local_action(uses)
     if doc is None or not isinstance(doc.data, dict):
         out.append(Opaque(f"{where}: the local action's action.yml is not in the repository "
                           "context to read"))
-        return
+        return creds
     data: dict[str, Any] = doc.data
     declared: dict[str, Any] = data["inputs"] if isinstance(data.get("inputs"), dict) else {}
     values: dict[str, str] = {}
@@ -311,19 +359,24 @@ def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: s
     if using == "composite" and isinstance(runs.get("steps"), list):
         if sur.depth >= MAX_DEPTH:
             out.append(Opaque(f"{where}: local actions nested too deep to follow"))
-            return
+            return creds
         seq = doc.node_at(("runs", "steps"))
         comments = version_comments(doc.text, seq) if seq is not None else []
         steps = [(s, comments[i] if i < len(comments) else None)
                  for i, s in enumerate(runs["steps"])]
-        _steps(steps, _Surroundings(env=env, ctx=sur.ctx, prefix=f"{where} → ", inputs=values,
-                                    depth=sur.depth + 1, shell=sur.shell), out)
-        return
+        action_dir = uses.split("@", 1)[0].rstrip("/")
+        # the composite's steps see the caller's credentials (a checkout before the action, a
+        # registry login) and leave theirs for the caller's later steps
+        return _steps(steps, _Surroundings(
+            env={**env, "GITHUB_ACTION_PATH": action_dir}, ctx=sur.ctx, prefix=f"{where} → ",
+            inputs=values, depth=sur.depth + 1, shell=sur.shell, action_path=action_dir),
+            out, creds)
     carried = [*values.values(), *(text(v) for v in (env_map(runs.get("env")) or {}).values()),
                *(text(a) for a in runs.get("args", []) if isinstance(runs.get("args"), list))]
     kind = "JavaScript" if using.startswith("node") else "Docker" if using == "docker" else using
     out.append(OpaqueCode(where, f"a local {kind} action", bool(token_vars(env)) or any(
-        names_job_token(v) for v in carried)))
+        names_job_token(v) for v in carried) or creds.persisted or bool(creds.stores)))
+    return creds
 
 
 def _given(callee: dict[str, Any], caller: dict[str, Any]) -> dict[str, str]:
