@@ -13,6 +13,7 @@ has ``error`` set: callers treat it as unknown.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,9 +50,96 @@ _WRAPPERS: Mapping[str, frozenset[str]] = {
     "unbuffer": frozenset(),
     "caffeinate": frozenset(),
     "retry": frozenset({"-t", "--times", "--tries", "-d", "--delay", "-m", "--max"}),
+    "flock": frozenset({"-w", "--wait", "--timeout", "-E", "--conflict-exit-code"}),
+    "setsid": frozenset(),
+    "coproc": frozenset(),
+    "xvfb-run": frozenset({"-e", "--error-file", "-f", "--auth-file", "-n", "--server-num",
+                           "-p", "--xauth-protocol", "-s", "--server-args", "-w", "--wait"}),
+    "runuser": frozenset({"-u", "--user", "-g", "--group", "-G", "--supp-group", "-s", "--shell",
+                          "-w", "--whitelist-environment"}),
+    "doas": frozenset({"-u", "-C"}),
+    "faketime": frozenset({"-f"}),
+    "strace": frozenset({"-e", "-o", "-p", "-s", "-u", "-E"}),
+    "ltrace": frozenset({"-e", "-o", "-p", "-s", "-u"}),
+    "valgrind": frozenset(),
+    "torsocks": frozenset(),
+    "proxychains": frozenset({"-f"}),
+    "proxychains4": frozenset({"-f"}),
+    "catchsegv": frozenset(),
+    "dbus-run-session": frozenset({"--config-file", "--dbus-daemon"}),
 }
-# wrappers whose first operand is not the command (timeout's duration)
-_OPERAND_FIRST = {"timeout": 1}
+# wrappers whose first operand is not the command (timeout's duration, flock's lock file)
+_OPERAND_FIRST = {"timeout": 1, "flock": 1}
+# Programs with an option whose value is a shell command line (``su -c 'cmd'``): the options that
+# take a value, and the command-string options.
+_STRING_OPTS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "su": (frozenset({"-g", "--group", "-G", "--supp-group", "-s", "--shell", "-w",
+                      "--whitelist-environment"}), frozenset({"-c", "--command",
+                                                               "--session-command"})),
+    "runuser": (_WRAPPERS["runuser"], frozenset({"-c", "--command", "--session-command"})),
+    "script": (frozenset({"-E", "--echo", "-I", "--log-in", "-O", "--log-out", "-B", "--log-io",
+                          "-T", "--log-timing", "-m", "--logging-format", "-o",
+                          "--output-limit"}), frozenset({"-c", "--command"})),
+    "flock": (_WRAPPERS["flock"], frozenset({"-c", "--command"})),
+    "nix-shell": (frozenset({"-p", "--packages", "-A", "--attr", "-I", "--arg", "--argstr",
+                             "--option", "-E", "--expr"}), frozenset({"--run", "--command"})),
+}
+# ``PROGRAM SUBCOMMAND [options] cmd args...`` (``poetry run git push``): options that take a value.
+_SUB_WRAPPERS: Mapping[tuple[str, str], frozenset[str]] = {
+    ("poetry", "run"): frozenset({"-C", "--directory", "-P", "--project"}),
+    ("uv", "run"): frozenset({
+        "--with", "--with-editable", "--with-requirements", "-p", "--python", "--project",
+        "--directory", "--package", "--extra", "--group", "--no-group", "--only-group",
+        "--env-file", "--index", "--default-index", "--index-url", "-i", "--extra-index-url",
+        "--find-links", "-f", "--index-strategy", "--keyring-provider", "--resolution",
+        "--prerelease", "--exclude-newer", "--link-mode", "--cache-dir", "--config-file",
+        "--color", "--python-preference", "--python-platform", "--refresh-package",
+        "--reinstall-package", "--upgrade-package", "-P", "--no-binary-package",
+        "--no-build-package", "--config-setting", "-C", "--no-extra", "--allow-insecure-host",
+        "--from"}),
+    ("pdm", "run"): frozenset({"-p", "--project", "-L", "--lockfile", "--venv"}),
+    ("pipenv", "run"): frozenset(),
+    ("conda", "run"): frozenset({"-n", "--name", "-p", "--prefix", "--cwd"}),
+    ("mamba", "run"): frozenset({"-n", "--name", "-p", "--prefix", "--cwd"}),
+    ("micromamba", "run"): frozenset({"-n", "--name", "-p", "--prefix", "--cwd", "-r",
+                                      "--root-prefix"}),
+    ("bundle", "exec"): frozenset({"--gemfile"}),
+    ("rye", "run"): frozenset({"--pyproject"}),
+    ("dotenv", "run"): frozenset({"-f", "--file"}),
+    ("op", "run"): frozenset({"--env-file"}),
+    ("doppler", "run"): frozenset({"-p", "--project", "-c", "--config", "--token"}),
+}
+# ``nix develop ... --command cmd args``: the words after the marker are the command.
+_COMMAND_MARKERS: Mapping[tuple[str, str], frozenset[str]] = {
+    ("nix", "develop"): frozenset({"-c", "--command"}),
+    ("nix", "shell"): frozenset({"-c", "--command"}),
+}
+_PARALLEL_VALUED = frozenset({
+    "-j", "--jobs", "-P", "--max-procs", "-S", "--sshlogin", "-a", "--arg-file", "-d",
+    "--delimiter", "-I", "-n", "--max-args", "-N", "-L", "--max-lines", "--delay", "--timeout",
+    "--colsep", "-C", "-E", "--eof", "--joblog", "--results", "--res", "--retries", "--tmpdir",
+    "--workdir", "--wd", "--env", "--tag-string", "--memfree", "--load", "--halt", "--shebang",
+    "--rpl", "--sshloginfile", "--slf", "--basefile", "--bf", "--return", "--transfer-file",
+    "--tf", "-s", "--max-chars", "--block", "--block-size", "--header", "--termseq",
+    "--limit", "--ssh", "--onall", "--nonall"})
+_WATCH_VALUED = frozenset({"-n", "--interval", "-q", "--equexit"})
+_FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+_CONTAINER_RUN = frozenset({"run", "create"})
+_WORKSPACE_WORDS = frozenset({".", "./", "$PWD", "${PWD}", "$(pwd)", "`pwd`", "$GITHUB_WORKSPACE",
+                              "${GITHUB_WORKSPACE}", "${{ github.workspace }}",
+                              "${{github.workspace}}"})
+# bash/sh options that take a value (before ``-c``)
+_SHELL_VALUED = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
+# git's own commands: an alias of the same name is never used
+_GIT_BUILTINS = frozenset({
+    "add", "am", "apply", "archive", "bisect", "blame", "branch", "bundle", "cat-file",
+    "checkout", "cherry-pick", "clean", "clone", "commit", "config", "describe", "diff", "fetch",
+    "format-patch", "gc", "grep", "init", "log", "ls-files", "ls-remote", "merge", "mv", "notes",
+    "pull", "push", "rebase", "reflog", "remote", "reset", "restore", "revert", "rev-list",
+    "rev-parse", "rm", "send-pack", "shortlog", "show", "stash", "status", "submodule", "switch",
+    "symbolic-ref", "tag", "update-index", "update-ref", "worktree"})
+_GIT_VALUE_OPTS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path",
+                             "--config-env"})
 _DECLARE = frozenset({"export", "declare", "typeset", "local", "readonly"})
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _EXPANSIONS = frozenset({"simple_expansion", "expansion", "command_substitution",
@@ -95,6 +183,8 @@ class Script:
     functions: frozenset[str] = frozenset()
     error: str | None = None  # why the script cannot be read; callers treat it as unknown
     fed: tuple[str, ...] = field(default=())  # texts fed to a shell that could not be read
+    # directories written to $GITHUB_PATH, as written ("?" where what is written cannot be told)
+    path_dirs: tuple[str, ...] = ()
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -111,9 +201,13 @@ def _parser() -> tree_sitter.Parser:
 
 
 class _Reader:
-    def __init__(self, exprs: list[str], depth: int) -> None:
+    def __init__(self, exprs: list[str], depth: int, aliases: dict[str, str] | None = None,
+                 git_aliases: dict[str, str] | None = None) -> None:
         self.exprs = exprs
         self.depth = depth
+        self.aliases: dict[str, str] = aliases if aliases is not None else {}
+        self.git_aliases: dict[str, str] = git_aliases if git_aliases is not None else {}
+        self.path_dirs: list[str] = []
         self.items: list[Command | Assignment] = []
         self.functions: set[str] = set()
         self.errors: list[str] = []
@@ -169,6 +263,10 @@ class _Reader:
             body = node.child_by_field_name("body")
             if body is not None and body.type == "command":
                 self.fed_script(body, node)
+            self.heredoc_pipe(node, body)
+            self.github_path(node, body)
+        elif t == "pipeline":
+            self.pipeline(node)
         elif t == "heredoc_body":
             self.substitutions(node)
         elif t in ("comment", "heredoc_start", "heredoc_end"):
@@ -230,16 +328,47 @@ class _Reader:
 
     def normalise(self, words: list[str], dynamic: list[bool], env: dict[str, str], line: int,
                   text: str, stdin: str | None = None) -> None:
+        words, dynamic = list(words), list(dynamic)
         wrappers: list[str] = []
         i = 0
         while i < len(words):
             prog = _program(words[i]) if not dynamic[i] else ""
             if prog == "command" and i + 1 < len(words) and words[i + 1] in ("-v", "-V"):
                 return  # `command -v x` looks a program up; it runs nothing
-            if prog not in _WRAPPERS:
-                break
-            wrappers.append(prog)
-            i = _skip_wrapper(prog, words, i + 1, env)
+            if i == 0 and prog in self.aliases and "/" not in words[i]:
+                self.expand_alias(prog, words, dynamic, env, line)
+                return
+            if prog in _STRING_OPTS and self.command_string(prog, words, dynamic, i, env, line):
+                return
+            if prog in _WRAPPERS:
+                wrappers.append(prog)
+                i = _skip_wrapper(prog, words, dynamic, i + 1, env)
+                continue
+            sub = words[i + 1] if i + 1 < len(words) else ""
+            if (prog, sub) in _SUB_WRAPPERS:
+                wrappers.append(f"{prog} {sub}")
+                j = _skip_options(words, i + 2, _SUB_WRAPPERS[(prog, sub)])
+                if prog == "uv" and j < len(words):
+                    if any(w in ("-m", "--module") for w in words[i + 2:j]):
+                        words[j:j] = ["python", "-m"]
+                        dynamic[j:j] = [False, False]
+                    elif words[j].lower().endswith((".py", ".pyw")):
+                        words.insert(j, "python")  # uv runs a .py file with Python
+                        dynamic.insert(j, False)
+                i = j
+                continue
+            marks = _COMMAND_MARKERS.get((prog, sub))
+            if marks is not None:
+                at = next((k for k in range(i + 2, len(words)) if words[k] in marks), None)
+                if at is None:
+                    break  # `nix develop` alone: an interactive shell, kept as a command
+                wrappers.append(f"{prog} {sub}")
+                i = at + 1
+                continue
+            if prog in ("parallel", "watch"):
+                self.runs_command_words(prog, words[i + 1:], dynamic[i + 1:], env, line, text)
+                return
+            break
         if i >= len(words):
             return
         prog = _program(words[i]) if not dynamic[i] else ""
@@ -247,7 +376,145 @@ class _Reader:
         cmd = Command(prog, args, dict(env), text, line, words[i], tuple(wrappers))
         if (prog in SHELLS or prog == "eval") and self.nested(cmd, stdin):
             return
+        if prog == "git" and self.git_alias(cmd, dynamic[i + 1:]):
+            return
         self.items.append(cmd)
+        if prog == "find":
+            self.find_exec(words[i + 1:], dynamic[i + 1:], env, line, text)
+        elif prog == "trap" and args and not args[0].startswith("-") and args[0].strip():
+            if dynamic[i + 1]:
+                self.items.append(Command("", (), dict(env), text, line, args[0], ("trap",)))
+            else:
+                self.inline(args[0], env, line)  # the trap's string runs as a command later
+        elif prog == "alias":
+            self.define_aliases(args)
+        elif prog in ("docker", "podman", "nerdctl") and _mounts_workspace(args):
+            # a container with the workspace mounted sees .git/config (and the credentials
+            # actions/checkout persisted there): what it runs is not known here
+            self.items.append(Command("", (), dict(env), text, line, words[i],
+                                      (*wrappers, f"{prog} run")))
+
+    # --- forms that run other commands ---------------------------------------------------
+
+    def command_string(self, prog: str, words: list[str], dynamic: list[bool], i: int,
+                       env: dict[str, str], line: int) -> bool:
+        """``su USER -c 'cmd'``, ``script -c 'cmd'``, ``flock FILE -c 'cmd'``,
+        ``nix-shell --run 'cmd'``: the option's value is a command line (True if read)."""
+        takes, marks = _STRING_OPTS[prog]
+        j = i + 1
+        while j < len(words):
+            w = words[j]
+            flag, eq, val = w.partition("=")
+            if w in marks or (w.startswith("--") and eq and flag in marks):
+                if eq and w not in marks:
+                    body, dyn = val, dynamic[j]
+                elif j + 1 < len(words):
+                    body, dyn = words[j + 1], dynamic[j + 1]
+                else:
+                    return False
+                self.inline_or_unknown(body, dyn, env, line, prog)
+                return True
+            if w == "--":
+                return False
+            j += 2 if w in takes else 1
+        return False
+
+    def runs_command_words(self, prog: str, rest: list[str], dynamic: list[bool],
+                           env: dict[str, str], line: int, text: str) -> None:
+        """``parallel [options] cmd ::: args`` / ``watch [options] cmd``: the command they run (a
+        single word is a command line they hand to a shell)."""
+        takes = _PARALLEL_VALUED if prog == "parallel" else _WATCH_VALUED
+        j = _skip_options(rest, 0, takes)
+        end = next((k for k in range(j, len(rest)) if rest[k].startswith(":::")), len(rest))
+        words, dyn = rest[j:end], dynamic[j:end]
+        self.items.append(Command(prog, tuple(rest), dict(env), text, line, prog))
+        if not words:  # parallel reading its commands from its input
+            self.items.append(Command("", (), dict(env), text, line, "", (prog,)))
+        elif len(words) == 1:
+            self.inline_or_unknown(words[0], dyn[0], env, line, prog)
+        else:
+            self.normalise(words, dyn, dict(env), line, text)
+
+    def find_exec(self, rest: list[str], dynamic: list[bool], env: dict[str, str], line: int,
+                  text: str) -> None:
+        """``find ... -exec cmd {} ;`` (``-execdir``, ``-ok``, ``-okdir``): the commands it runs."""
+        j = 0
+        while j < len(rest):
+            if rest[j] in _FIND_EXEC:
+                end = next((k for k in range(j + 1, len(rest)) if rest[k] in (";", "+")),
+                           len(rest))
+                if end > j + 1:
+                    self.normalise(rest[j + 1:end], dynamic[j + 1:end], dict(env), line, text)
+                j = end
+            j += 1
+
+    def inline_or_unknown(self, body: str, dyn: bool, env: Mapping[str, str], line: int,
+                          via: str) -> None:
+        if dyn and _PLACEHOLDER.sub("", body).strip().startswith("$"):
+            self.items.append(Command("", (), dict(env), body, line, body, (via,)))
+        else:
+            self.inline(body, env, line)
+
+    def define_aliases(self, args: tuple[str, ...]) -> None:
+        """``alias name='value'``: later commands named ``name`` run ``value``."""
+        for a in args:
+            name, eq, value = a.partition("=")
+            if eq and name and not name.startswith("-"):
+                self.aliases[name.lower()] = value
+
+    def expand_alias(self, name: str, words: list[str], dynamic: list[bool],
+                     env: dict[str, str], line: int) -> None:
+        rest = " ".join(_quote(w, d) for w, d in zip(words[1:], dynamic[1:], strict=True))
+        body = f"{self.aliases[name]} {rest}".strip()
+        if self.depth >= MAX_DEPTH:
+            self.errors.append(f"line {line}: shell aliases nested too deep to read")
+            return
+        aliases = {k: v for k, v in self.aliases.items() if k != name}  # not expanded again
+        inner = _parse(body, self.depth + 1, line - 1, aliases, self.git_aliases)
+        self.take(inner, env)
+
+    def git_alias(self, cmd: Command, dynamic: list[bool]) -> bool:
+        """``git config alias.NAME VALUE`` is remembered; ``git NAME ...`` later runs VALUE
+        (True when ``cmd`` was expanded)."""
+        k = 0
+        args = cmd.args
+        local: dict[str, str] = {}
+        while k < len(args) and args[k].startswith("-"):
+            if args[k] == "-c" and k + 1 < len(args) and args[k + 1].lower().startswith("alias."):
+                name, _, defined = args[k + 1][6:].partition("=")
+                local[name.lower()] = "$" if dynamic[k + 1] else defined
+            k += 2 if args[k] in _GIT_VALUE_OPTS else 1
+        if k >= len(args):
+            return False
+        sub = args[k]
+        if sub == "config":
+            ops = [(a, d) for a, d in zip(args[k + 1:], dynamic[k + 1:], strict=True)
+                   if not a.startswith("-")]
+            if len(ops) >= 2 and ops[0][0].lower().startswith("alias."):
+                self.git_aliases[ops[0][0][6:].lower()] = "$" if ops[1][1] else ops[1][0]
+            return False
+        value = local.get(sub.lower()) or self.git_aliases.get(sub.lower())
+        if value is None or sub in _GIT_BUILTINS:
+            return False
+        self.items.append(cmd)
+        rest = args[k + 1:]
+        if value.startswith("$") or _PLACEHOLDER.search(value):
+            self.items.append(Command("", rest, cmd.env, cmd.text, cmd.line, "", ("git alias",)))
+        elif value.startswith("!"):
+            rest_text = " ".join(_quote(w, d) for w, d in zip(rest, dynamic[k + 1:], strict=True))
+            self.inline(f"{value[1:]} {rest_text}", cmd.env, cmd.line)
+        else:
+            try:
+                expansion = shlex.split(value)
+            except ValueError:
+                expansion = []
+            if not expansion:
+                self.items.append(Command("", rest, cmd.env, cmd.text, cmd.line, "",
+                                          ("git alias",)))
+                return True
+            self.items.append(Command("git", (*args[:k], *expansion, *rest), cmd.env, cmd.text,
+                                      cmd.line, cmd.path, (*cmd.wrappers, "git alias")))
+        return True
 
     def nested(self, cmd: Command, stdin: str | None) -> bool:
         """``bash -c "..."``, ``eval ...``, ``bash <<< "..."``: read the text as a script."""
@@ -255,18 +522,138 @@ class _Reader:
             body: str | None = " ".join(cmd.args)
         else:
             body = None
-            for j, a in enumerate(cmd.args):
-                if a == "-c" or (a.startswith("-") and not a.startswith("--") and a.endswith("c")):
+            j = 0
+            while j < len(cmd.args):
+                a = cmd.args[j]
+                if a in _SHELL_VALUED:
+                    j += 2
+                    continue
+                if a == "-c" or (a[:1] in "-+" and not a.startswith("--") and a.endswith("c")):
                     body = cmd.args[j + 1] if j + 1 < len(cmd.args) else None
                     break
-                if not a.startswith("-"):
+                if not a.startswith(("-", "+")) or a == "-s":
+                    if a == "-s" or a == "-":
+                        break
                     return False  # bash script.sh: a script call, kept as a command
+                j += 1
             if body is None:
                 body = stdin
         if body is None:
             return False
         self.inline(body, cmd.env, cmd.line)
         return True
+
+    def bare_shell(self, node: tree_sitter.Node) -> bool:
+        """Whether ``node`` (a pipeline's stage) is a shell reading its script from its input."""
+        if node.type == "redirected_statement":
+            body = node.child_by_field_name("body")
+            if body is None:
+                return False
+            node = body
+        if node.type != "command":
+            return False
+        words = [c.named_children[0] if c.type == "command_name" and c.named_children else c
+                 for c in node.named_children
+                 if c.type not in _REDIRECTS and c.type != "variable_assignment"]
+        values = [self.value(w) for w in words]
+        dyn = [_is_dynamic(w) for w in words]
+        i = 0
+        while i < len(values) and not dyn[i] and _program(values[i]) in _WRAPPERS:
+            i = _skip_wrapper(_program(values[i]), values, dyn, i + 1, {})
+        if i >= len(values) or dyn[i] or _program(values[i]) not in SHELLS:
+            return False
+        j = i + 1
+        while j < len(values):
+            a = values[j]
+            if a in ("-s", "-"):
+                return True
+            if a in _SHELL_VALUED:
+                j += 2
+                continue
+            if not a.startswith(("-", "+")) or (not a.startswith("--") and a.endswith("c")):
+                return False  # a script file, or -c text
+            j += 1
+        return True
+
+    def piped_text(self, node: tree_sitter.Node) -> str | None:
+        """The text ``echo``/``printf`` of literal words write (what a pipe hands on), or None."""
+        if node.type != "command":
+            return None
+        words = [c.named_children[0] if c.type == "command_name" and c.named_children else c
+                 for c in node.named_children if c.type not in _REDIRECTS]
+        if not words or any(w.type == "variable_assignment" or _is_dynamic(w) for w in words):
+            return None
+        values = [self.value(w) for w in words]
+        prog, args = _program(values[0]), values[1:]
+        if prog == "echo":
+            while args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
+                args = args[1:]
+            return " ".join(args)
+        if prog == "printf" and args:
+            fmt = args[0]
+            if len(args) == 1 and "%" not in fmt:
+                return _ansi_c(fmt)
+            if fmt in ("%s\\n", "%s\n", "%s"):
+                return "\n".join(args[1:])
+        return None
+
+    def pipeline(self, node: tree_sitter.Node) -> None:
+        stages = [c for c in node.named_children if c.type != "comment"]
+        for c in stages:
+            self.walk(c)
+        if len(stages) < 2 or not self.bare_shell(stages[-1]):
+            return
+        text = self.piped_text(stages[-2]) if len(stages) == 2 else None
+        if text is not None:
+            self.inline(text, {}, self.line(node))
+        else:  # `curl ... | bash`: a script that is not in the workflow runs
+            self.items.append(Command("", (), {}, self.restore(_text(node)), self.line(node), "",
+                                      ("pipe",)))
+
+    def heredoc_pipe(self, stmt: tree_sitter.Node, body: tree_sitter.Node | None) -> None:
+        """``cat <<EOF | bash``: the here-document reaches the shell through the pipe."""
+        for redirect in stmt.named_children:
+            if redirect.type != "heredoc_redirect":
+                continue
+            pipe = next((c for c in redirect.named_children if c.type == "pipeline"), None)
+            doc = next((c for c in redirect.named_children if c.type == "heredoc_body"), None)
+            if pipe is None:
+                continue
+            stages = [c for c in pipe.named_children if c.type != "comment"]
+            if not stages or not self.bare_shell(stages[-1]):
+                continue
+            name = body.child_by_field_name("name") if body is not None else None
+            cat = (body is not None and body.type == "command" and name is not None
+                   and self.value(name) == "cat" and len(body.named_children) == 1)
+            if cat and len(stages) == 1 and doc is not None:
+                self.inline(self.restore(_text(doc)), {}, self.line(doc) - 1)
+            elif len(stages) > 1:
+                pass  # the pipeline's own stages were judged by pipeline()
+            else:
+                self.items.append(Command("", (), {}, self.restore(_text(stmt)), self.line(stmt),
+                                          "", ("pipe",)))
+
+    def github_path(self, stmt: tree_sitter.Node, body: tree_sitter.Node | None) -> None:
+        """``echo DIR >> "$GITHUB_PATH"``: DIR's programs run by bare name in later steps."""
+        for redirect in stmt.named_children:
+            if redirect.type != "file_redirect":
+                continue
+            dest = redirect.child_by_field_name("destination")
+            target = self.value(dest) if dest is not None else ""
+            if target.strip() not in ("$GITHUB_PATH", "${GITHUB_PATH}"):
+                continue
+            name = body.child_by_field_name("name") if body is not None else None
+            if body is None or body.type != "command" or name is None:
+                self.path_dirs.append("?")
+                continue
+            args = [self.value(c) for c in body.named_children[1:] if c.type not in _REDIRECTS]
+            if self.value(name) == "echo":
+                args = [a for a in args if a not in ("-n", "-e", "-E")]
+            elif self.value(name) == "printf" and args:
+                args = args[1:] if "%" in args[0] else [_ansi_c(args[0]).strip()]
+            else:
+                args = ["?"]
+            self.path_dirs += args or ["?"]
 
     def fed_script(self, body: tree_sitter.Node, stmt: tree_sitter.Node) -> None:
         """``bash <<EOF ... EOF``: the here-document is the script the shell runs."""
@@ -286,7 +673,10 @@ class _Reader:
         if self.depth >= MAX_DEPTH:
             self.errors.append(f"line {line}: shell scripts nested too deep to read")
             return
-        inner = _parse(body, self.depth + 1, line - 1)
+        inner = _parse(body, self.depth + 1, line - 1, dict(self.aliases), self.git_aliases)
+        self.take(inner, env)
+
+    def take(self, inner: Script, env: Mapping[str, str]) -> None:
         if inner.error:
             self.errors.append(inner.error)
         for item in inner.items:
@@ -295,16 +685,31 @@ class _Reader:
                                item.path, item.wrappers)
             self.items.append(item)
         self.functions |= inner.functions
+        self.path_dirs += inner.path_dirs
 
 
-def _skip_wrapper(prog: str, words: list[str], i: int, env: dict[str, str]) -> int:
-    """Index of the wrapped command's first word (after the wrapper's options and operands)."""
+def _skip_wrapper(prog: str, words: list[str], dynamic: list[bool], i: int,
+                  env: dict[str, str]) -> int:
+    """Index of the wrapped command's first word (after the wrapper's options and operands);
+    ``env -S 'cmd args'`` is split into words in place."""
     takes = _WRAPPERS[prog]
     operands = _OPERAND_FIRST.get(prog, 0)
     while i < len(words):
         w = words[i]
         if w == "--":
             return i + 1 + operands
+        if prog == "env" and (w in ("-S", "--split-string") or w.startswith(("-S", "--split-string="))):
+            n = 2 if w in ("-S", "--split-string") else 1
+            value = (words[i + 1] if i + 1 < len(words) else "") if n == 2 else (
+                w[2:] if w.startswith("-S") else w.partition("=")[2])
+            try:
+                parts = shlex.split(value)
+                dyn = [("$" in p or bool(_PLACEHOLDER.search(p))) for p in parts]
+            except ValueError:
+                parts, dyn = [value], [True]
+            words[i:i + n] = parts
+            dynamic[i:i + n] = dyn
+            continue
         if prog == "env" and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w):
             name, _, val = w.partition("=")
             env[name] = val
@@ -320,6 +725,52 @@ def _skip_wrapper(prog: str, words: list[str], i: int, env: dict[str, str]) -> i
         else:
             return i
     return i
+
+
+def _skip_options(words: list[str], i: int, takes: frozenset[str]) -> int:
+    """Index of the first operand at or after ``i`` (options and their values skipped)."""
+    while i < len(words):
+        w = words[i]
+        if w == "--":
+            return i + 1
+        if not w.startswith("-") or len(w) == 1:
+            return i
+        i += 2 if w in takes else 1
+    return i
+
+
+def _quote(word: str, dynamic: bool) -> str:
+    """A word written back as shell text (expansions kept as expansions)."""
+    if dynamic:
+        return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return shlex.quote(word)
+
+
+def _mounts_workspace(args: tuple[str, ...]) -> bool:
+    """``docker run -v "$PWD:/w" ...``: a container started with the workspace mounted."""
+    words = list(args)
+    if words[:1] == ["container"]:
+        words = words[1:]
+    if not words or words[0] not in _CONTAINER_RUN:
+        return False
+    for j, a in enumerate(words):
+        flag, eq, val = a.partition("=")
+        if a in ("-v", "--volume", "--mount") and j + 1 < len(words):
+            value, kind = words[j + 1], a
+        elif eq and flag in ("--volume", "--mount"):
+            value, kind = val, flag
+        elif a.startswith("-v") and len(a) > 2:
+            value, kind = a[2:], "-v"
+        else:
+            continue
+        if kind == "--mount":
+            parts = dict(p.partition("=")[::2] for p in value.split(","))
+            source = parts.get("source", parts.get("src", ""))
+        else:
+            source = value.split(":", 1)[0]
+        if source.rstrip("/") in _WORKSPACE_WORDS or source in _WORKSPACE_WORDS:
+            return True
+    return False
 
 
 def _program(word: str) -> str:
@@ -372,7 +823,8 @@ def _ansi_c(s: str) -> str:
     return "".join(out)
 
 
-def _parse(script: str, depth: int, line0: int) -> Script:
+def _parse(script: str, depth: int, line0: int, aliases: dict[str, str] | None = None,
+           git_aliases: dict[str, str] | None = None) -> Script:
     exprs: list[str] = []
 
     def swap(m: re.Match[str]) -> str:
@@ -384,7 +836,7 @@ def _parse(script: str, depth: int, line0: int) -> Script:
     if stripped.endswith("\\") and not stripped.endswith("\\\\"):
         text = stripped[:-1] + "\n"  # a line continuation at the very end continues nothing
     tree = _parser().parse(text.encode("utf-8"))
-    reader = _Reader(exprs, depth)
+    reader = _Reader(exprs, depth, aliases, git_aliases)
     reader.line0 = line0
     root = tree.root_node
     if root.has_error:
@@ -393,7 +845,8 @@ def _parse(script: str, depth: int, line0: int) -> Script:
         return Script((), frozenset(), f"line {line}: the shell script cannot be parsed")
     reader.walk(root)
     error = "; ".join(reader.errors) or None
-    return Script(tuple(reader.items), frozenset(reader.functions), error)
+    return Script(tuple(reader.items), frozenset(reader.functions), error,
+                  path_dirs=tuple(reader.path_dirs))
 
 
 def _first_error(node: tree_sitter.Node) -> tree_sitter.Node | None:
