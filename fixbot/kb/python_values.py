@@ -73,11 +73,42 @@ class ValueReader(cst.CSTVisitor):
 
     # --- names ----------------------------------------------------------------------------------
 
-    def qnames(self, node: cst.CSTNode) -> frozenset[str]:
-        """Imported or builtin dotted names ``node`` refers to (``sp.run`` → ``subprocess.run``)."""
+    def qnames(self, node: cst.CSTNode, depth: int = 0) -> frozenset[str]:
+        """Imported or builtin dotted names ``node`` refers to (``sp.run`` → ``subprocess.run``),
+        modules imported by a literal name at run time included (``sp =
+        importlib.import_module("subprocess")``, ``__import__("subprocess").run``)."""
         names = self.get_metadata(QualifiedNameProvider, node, set())
-        return frozenset(q.name for q in names
-                         if q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN))
+        found = frozenset(q.name for q in names
+                          if q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN))
+        # libcst names ``f("x").attr`` after ``f``: a module imported at run time is looked at first
+        module = self._run_time_module(node, depth) if depth <= _MAX_DEPTH else None
+        return frozenset({module}) if module else found
+
+    def _run_time_module(self, node: cst.CSTNode, depth: int) -> str | None:
+        """The dotted name ``node`` stands for when its root is a module imported by a literal
+        name through ``importlib.import_module`` or ``__import__``."""
+        if isinstance(node, cst.Attribute):
+            base = self._run_time_module(node.value, depth)
+            return f"{base}.{node.attr.value}" if base else None
+        if isinstance(node, cst.Name):
+            bound = self.bound_value(node)
+            return self._run_time_module(bound[0], depth + 1) if bound is not None else None
+        if not isinstance(node, cst.Call):
+            return None
+        func = self.qnames(node.func, depth + 1)
+        pos = [a.value for a in node.args if a.keyword is None and not a.star]
+        name = self.string(pos[0]) if pos and not any(a.star for a in node.args) else None
+        if name is None or name.startswith("."):
+            return None
+        if "importlib.import_module" in func and len(node.args) == 1:
+            return name
+        if "builtins.__import__" in func:
+            from_list = pos[3] if len(pos) > 3 else next(
+                (a.value for a in node.args if a.keyword is not None and a.keyword.value == "fromlist"), None)
+            empty = from_list is None or (isinstance(from_list, cst.List | cst.Tuple)
+                                          and not from_list.elements)
+            return name.split(".")[0] if empty else name  # __import__("a.b") is the package a
+        return None
 
     def line(self, node: cst.CSTNode) -> int:
         return self.get_metadata(PositionProvider, node).start.line
