@@ -13,7 +13,15 @@ from fixbot.kb.shell import SHELLS, Command
 
 # git subcommands that talk to a remote, and what they do there
 _GIT_NETWORK = {"push": "push", "fetch": "read", "pull": "read", "ls-remote": "read",
-                "clone": "clone", "submodule": "read", "remote": "read", "subtree": "push"}
+                "clone": "clone", "submodule": "read", "remote": "read", "subtree": "push",
+                "send-pack": "push", "fetch-pack": "read", "archive": "read", "lfs": "read",
+                "annex": "read"}
+# git-lfs: ``push`` uploads objects (with http.extraheader, like git); these read from the remote
+_LFS_READ = frozenset({"fetch", "pull", "checkout", "clone", "prune", "smudge", "filter-process",
+                       "fsck", "migrate", "locks", "lock", "unlock"})
+# git-annex: commands that write to a remote (``copy``/``move`` only with ``--to``)
+_ANNEX_PUSH = frozenset({"sync", "push", "assist", "satisfy", "export", "mirror"})
+_ANNEX_READ = frozenset({"pull", "get", "fetch", "import"})
 _GIT_VALUE_OPTS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path",
                              "--config-env"})
 _SUBMODULE_NETWORK = frozenset({"update", "sync", "foreach", "add"})
@@ -69,7 +77,7 @@ _INTERPRETERS = {"python": "python", "python3": "python", "py": "python", "node"
 _EXTENSIONS = {"sh": "shell", "bash": "shell", "py": "python", "js": "node", "mjs": "node",
                "cjs": "node", "ts": "node", "rb": "ruby", "pl": "perl", "ps1": "pwsh"}
 _WORKSPACE = ("$GITHUB_WORKSPACE/", "${GITHUB_WORKSPACE}/", "${{ github.workspace }}/",
-              "${{github.workspace}}/")
+              "${{github.workspace}}/", "$env:GITHUB_WORKSPACE/", "${env:GITHUB_WORKSPACE}/")
 
 
 def git_subcommand(cmd: Command) -> tuple[int, str]:
@@ -96,6 +104,19 @@ def git_network(cmd: Command) -> str | None:
         return None
     if sub == "subtree" and rest[0] == "pull":
         return "read"
+    if sub == "archive" and not any(a == "--remote" or a.startswith("--remote=") for a in rest):
+        return None
+    if sub == "lfs":
+        op = next((a for a in rest if not a.startswith("-")), "")
+        if op == "push":
+            return "push"
+        return "read" if op in _LFS_READ else None
+    if sub == "annex":
+        op = next((a for a in rest if not a.startswith("-")), "")
+        if op in _ANNEX_PUSH or (op in ("copy", "move") and any(
+                a == "--to" or a.startswith("--to=") for a in rest)):
+            return "push"
+        return "read" if op in _ANNEX_READ or op in ("copy", "move") else None
     return kind
 
 
@@ -140,16 +161,27 @@ def script_call(cmd: Command) -> tuple[str, str] | None:
             if j + 1 < len(cmd.args):
                 return f"-m {cmd.args[j + 1]}", "python"
             return None
-        path = next((a for a in cmd.args if not a.startswith("-")), None)
+        path = next((_slashes(a) for a in cmd.args if not a.startswith("-")), None)
         if path is None or path.startswith(("/usr/", "/bin/", "/opt/")) or "$(" in path:
             return None
         if interp == "shell" or "." in path.rsplit("/", 1)[-1] or "/" in path:
             return _strip(path), _language(path, interp)
         return None
-    path = cmd.path
-    if "/" in path and not path.startswith(("/usr/", "/bin/", "/opt/", "~")):
+    path = _slashes(cmd.path)
+    if "/" in path and not path.startswith(("/usr/", "/bin/", "/opt/", "~")) and not _drive(path):
         return _strip(path), _language(path, "")
     return None
+
+
+def _slashes(path: str) -> str:
+    """``.\\scripts\\x.ps1`` (Windows separators) as ``./scripts/x.ps1``."""
+    return path.replace("\\", "/") if path.startswith((".\\", "..\\")) or (
+        "\\" in path and not _drive(path) and "/" not in path and "$" not in path) else path
+
+
+def _drive(path: str) -> bool:
+    """A Windows absolute path (``C:/x``, ``C:\\x``): not a repository file."""
+    return len(path) > 2 and path[1] == ":" and path[0].isalpha() and path[2] in "/\\"
 
 
 def _language(path: str, interp: str) -> str:

@@ -66,6 +66,9 @@ _START_ALIASES = {"path": "filepath", "pspath": "filepath", "args": "argumentlis
 _PWSH_VALUED = frozenset({"executionpolicy", "ep", "ex", "workingdirectory", "wd", "outputformat", "of", "o",
                           "inputformat", "if", "inp", "settingsfile", "configurationname", "config",
                           "windowstyle", "w", "version", "v", "custompipename", "psconsolefile"})
+_SET_ALIAS = frozenset({"set-alias", "sal", "new-alias", "nal"})
+# Set-Alias / New-Alias parameters that take a value (other than -Name and -Value)
+_ALIAS_VALUED = frozenset({"description", "option", "scope"})
 _KEYWORD_COMMANDS = frozenset({"exit", "return", "throw", "break", "continue"})
 _BACKTICK = {"0": "\0", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
              "v": "\v"}
@@ -98,6 +101,7 @@ class _Reader:
         self.items: list[Command | Assignment] = []
         self.functions: set[str] = set()
         self.errors: list[str] = []
+        self.aliases: dict[str, str] = {}  # Set-Alias name -> the program it runs ("" dynamic)
 
     # --- text ----------------------------------------------------------------------------
 
@@ -224,6 +228,11 @@ class _Reader:
         program = "" if dynamic else _program(path)
         if operator is None and program in _KEYWORD_COMMANDS:
             return
+        if program in self.aliases and "/" not in path.replace("\\", "/"):
+            path = self.aliases[program]  # Set-Alias ship git; ship push: runs git
+            program = _program(path) if path else ""
+        if program in _SET_ALIAS:
+            self.set_alias(words)
         cmd = Command(program, tuple(self.restore(v) for w in words for v in w.values), {},
                       self.restore(_text(node)).rstrip(), self.line(node), self.restore(path))
         if program in _IEX:
@@ -235,6 +244,33 @@ class _Reader:
                 self.items.append(cmd)
         else:
             self.items.append(cmd)
+
+    def set_alias(self, words: list[_Word]) -> None:
+        """``Set-Alias [-Name] ship [-Value] git``: later commands named ``ship`` run git."""
+        bound: dict[str, _Word] = {}
+        positional = ["name", "value"]
+        i = 0
+        while i < len(words):
+            w = words[i]
+            if w.parameter and w.values:
+                flag = w.values[0].lstrip("-").rstrip(":").lower()
+                param = next((p for p in ("name", "value") if flag and p.startswith(flag)), None)
+                if param is not None and i + 1 < len(words):
+                    bound[param] = words[i + 1]
+                    if param in positional:
+                        positional.remove(param)
+                    i += 1
+                elif flag in _ALIAS_VALUED:
+                    i += 1
+            elif positional:
+                bound.setdefault(positional.pop(0), w)
+            i += 1
+        name, value = bound.get("name"), bound.get("value")
+        if name is None or value is None or len(name.values) != 1 or name.dynamic:
+            return
+        target = value.values[0] if len(value.values) == 1 else ""
+        dynamic = value.dynamic or not target or bool(_PLACEHOLDER.search(target))
+        self.aliases[name.values[0].lower()] = "" if dynamic else self.restore(target)
 
     def invoke_expression(self, cmd: Command, words: list[_Word]) -> None:
         operands = [w for w in words if not w.parameter]
