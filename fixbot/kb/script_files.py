@@ -10,13 +10,14 @@ use this one reader.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from fixbot.kb.model import Need, ScriptAnalysis
 from fixbot.kb.scripts import ScriptCall, analyze_commands
-from fixbot.kb.shell import Script, from_argv, parse
+from fixbot.kb.shell import Command, Script, from_argv, parse
 from fixbot.kb.token import JOB, credential
 
 MAX_DEPTH = 3
@@ -42,14 +43,17 @@ class ScriptReader:
         self.read_text = read_text
 
     def run_step(self, script: str, shell: str, env: Mapping[str, str], git: bool,
-                 stores: frozenset[str] = frozenset()) -> StepScript:
+                 stores: frozenset[str] = frozenset(), cwd: str = "") -> StepScript:
         """What a ``run:`` step with ``shell:`` (as written, "" for the default) does; ``git``:
-        checkout's credentials are persisted; ``stores``: tools configured with the job token."""
+        checkout's credentials are persisted; ``stores``: tools configured with the job token
+        (``path:DIR``: a repository directory an earlier step put on $GITHUB_PATH); ``cwd``: the
+        directory the step runs in, relative to the repository root (its ``working-directory:``,
+        with the checkout's ``path:`` taken off), where relative script paths are read from."""
         res = _Acc(env)
         res.stores = set(stores)
         if shell == EITHER_DEFAULT:  # a runner that may be Windows (pwsh) or not (bash)
             for one in ("", "pwsh"):
-                step = self.run_step(script, one, env, git, stores)
+                step = self.run_step(script, one, env, git, stores, cwd)
                 res.add(step.analysis)
                 res.stores |= set(step.analysis.stores)
                 res.oidc_tools += [t for t in step.oidc_tools if t not in res.oidc_tools]
@@ -59,11 +63,11 @@ class ScriptReader:
         if lang == "expression":
             res.unknown.append(f"the shell is chosen by an expression (`{shell.strip()}`)")
         elif lang == "bash":
-            self._shell(parse(script), env, git, res, 0)
+            self._shell(parse(script), env, git, res, 0, _clean_dir(cwd))
         elif lang == "pwsh":
             from fixbot.kb.pwsh import parse_pwsh
 
-            self._shell(parse_pwsh(script), env, git, res, 0)
+            self._shell(parse_pwsh(script), env, git, res, 0, _clean_dir(cwd))
         elif lang == "python":
             self._python(script, env, git, res, 0, "the `python` script")
         else:
@@ -71,20 +75,57 @@ class ScriptReader:
         return res.done()
 
     def _shell(self, parsed: Script, env: Mapping[str, str], git: bool, res: _Acc,
-               depth: int) -> None:
+               depth: int, cwd: str | None = "") -> None:
         calls: list[ScriptCall] = []
+        path_dirs = frozenset(s[5:] for s in res.stores if s.startswith("path:"))
         a = analyze_commands(parsed, env, git or "git" in res.stores, calls,
                              frozenset(res.stores))
         res.add(a)
         res.stores |= set(a.stores)
+        dirs = _command_dirs(parsed, cwd)
+        for d in parsed.path_dirs:
+            added = _path_dir(d, cwd)
+            if added is not None:
+                res.stores.add(f"path:{added}")
         for cmd in parsed.commands:
             subs = _OIDC_TOOLS.get(cmd.program, ())
             if cmd.args[:1] and cmd.args[0] in subs:
                 res.oidc_tools.append(f"{cmd.program} {cmd.args[0]}")
         for call in calls:
-            self._call(call, git, res, depth)
+            for where in dirs.get((call.line, call.path), {cwd}):
+                self._call(call, git, res, depth, where)
+        for cmd in parsed.commands:
+            where = next(iter(dirs.get((cmd.line, cmd.path), {cwd})))
+            self._tasks(cmd, {**env, **cmd.env}, git, res, depth, where)
+            if path_dirs and cmd.program and "/" not in cmd.path and "\\" not in cmd.path:
+                for d in sorted(path_dirs):
+                    found = posixpath.join(d, cmd.path) if d else cmd.path
+                    if self.read_text(found) is not None:
+                        self._call(ScriptCall(found, "executable", {**env, **cmd.env}, cmd.line),
+                                   git, res, depth, "")
 
-    def _call(self, call: ScriptCall, git: bool, res: _Acc, depth: int) -> None:
+    def _tasks(self, cmd: Command, env: Mapping[str, str], git: bool, res: _Acc, depth: int,
+               cwd: str | None) -> None:
+        """``npm run X``, ``make T``, ``just R``: the command lines the repository's
+        package.json, Makefile or justfile give them, read as shell scripts."""
+        from fixbot.kb.task_runners import task_lines
+
+        if cwd is None or not cmd.program:
+            return
+        tasks = task_lines(cmd, self.read_text, cwd)
+        if tasks is None:
+            return
+        if tasks.unknown:
+            res.unknown.append(tasks.unknown)
+            return
+        for line, where, origin in tasks.lines:
+            if depth >= MAX_DEPTH + 2:
+                res.unread.append((origin, "task runners nested too deep to follow"))
+                return
+            self._shell(parse(line), env, git, res, depth + 1, where)
+
+    def _call(self, call: ScriptCall, git: bool, res: _Acc, depth: int,
+              cwd: str | None = "") -> None:
         lang, path = call.language, call.path
         if lang.endswith("-code"):
             if lang == "python-code":
@@ -106,7 +147,15 @@ class ScriptReader:
         if "$" in path:
             res.unknown.append(f"runs a script whose path is chosen at run time (`{path}`)")
             return
-        body = self.read_text(path) if depth < MAX_DEPTH else None
+        if cwd is None and not path.startswith("/"):
+            res.unknown.append(f"runs `{path}` from a directory chosen at run time")
+            return
+        body = None
+        for cand in _candidates(path, cwd or ""):
+            body = self.read_text(cand) if depth < MAX_DEPTH else None
+            if body is not None:
+                path = cand
+                break
         if body is None:
             res.unread.append((path, "it is not in the repository context to read"))
             return
@@ -230,6 +279,86 @@ def _language_of_shell(shell: str) -> str:
     if re.fullmatch(r"python[0-9.]*", first):
         return "python"
     return first
+
+
+_WORKSPACE_DIRS = ("$GITHUB_WORKSPACE", "${GITHUB_WORKSPACE}", "${{ github.workspace }}",
+                   "${{github.workspace}}", "$env:GITHUB_WORKSPACE", "${env:GITHUB_WORKSPACE}")
+_CWD_DIRS = ("$PWD", "${PWD}", "$(pwd)", "`pwd`")
+_CD = frozenset({"cd", "set-location", "sl", "chdir", "pushd", "push-location"})
+_POPD = frozenset({"popd", "pop-location"})
+
+
+def _clean_dir(cwd: str) -> str:
+    """A ``working-directory:`` relative to the repository root, normalised ("" for the root)."""
+    c = cwd.strip().replace("\\", "/")
+    for prefix in _WORKSPACE_DIRS:
+        if c == prefix or c.startswith(prefix + "/"):
+            c = c[len(prefix):].lstrip("/")
+    c = posixpath.normpath(c) if c else ""
+    return "" if c == "." else c
+
+
+def _resolve(cwd: str | None, target: str) -> str | None:
+    """The directory ``cd target`` goes to from ``cwd``, relative to the root (None: unknown)."""
+    t = target.replace("\\", "/")
+    for prefix in _WORKSPACE_DIRS:
+        if t == prefix or t.startswith(prefix + "/"):
+            return _clean_dir(t)
+    for prefix in _CWD_DIRS:
+        if t == prefix or t.startswith(prefix + "/"):
+            t = "." + t[len(prefix):]
+    if cwd is None or not t or "$" in t or "`" in t or t.startswith(("/", "~", "-")) or (
+            len(t) > 1 and t[1] == ":"):
+        return None
+    out = posixpath.normpath(posixpath.join(cwd, t))
+    return None if out.startswith("..") else ("" if out == "." else out)
+
+
+def _command_dirs(parsed: Script, cwd: str | None) -> dict[tuple[int, str], set[str | None]]:
+    """The directory each command runs in, by (line, script path), following ``cd``/``pushd``.
+    Subshells are not told apart: a command may be given more than one directory."""
+    from fixbot.kb.git_use import script_call
+
+    out: dict[tuple[int, str], set[str | None]] = {}
+    stack: list[str | None] = []
+    here = cwd
+    for cmd in parsed.commands:
+        keys = [(cmd.line, cmd.path)]
+        call = script_call(cmd) if cmd.program else None
+        if call is not None:
+            keys.append((cmd.line, call[0]))
+        for key in keys:
+            out.setdefault(key, set()).add(here)
+        if cmd.program in _CD:
+            operands = [a for a in cmd.args if not a.startswith("-")]
+            if cmd.program in ("pushd", "push-location"):
+                stack.append(here)
+            here = _resolve(here, operands[0]) if operands else None
+        elif cmd.program in _POPD:
+            here = stack.pop() if stack else None
+    return out
+
+
+def _candidates(path: str, cwd: str) -> list[str]:
+    """Where a script path may be read from: relative to the directory the command runs in, and
+    (since a workspace prefix taken off and subshells are not told apart) from the root."""
+    out: list[str] = []
+    if cwd and not path.startswith("/"):
+        joined = posixpath.normpath(posixpath.join(cwd, path))
+        if not joined.startswith(".."):
+            out.append(joined)
+    if path not in out:
+        out.append(path)
+    return out
+
+
+def _path_dir(d: str, cwd: str | None) -> str | None:
+    """A directory written to $GITHUB_PATH, relative to the root, when it is the repository's."""
+    d = d.strip().rstrip("/")
+    if d.startswith(("$HOME", "${HOME}", "~", "/", "$RUNNER_", "${RUNNER_", "${{ runner.")) or (
+            d == "?"):
+        return None
+    return _resolve(cwd, d)
 
 
 def _python_shebang(body: str) -> bool:
