@@ -13,6 +13,7 @@ from fixbot import yamledit
 from fixbot.errors import TransformError
 from fixbot.kb.actions import git_credential_use
 from fixbot.kb.git_use import may_push_by_name
+from fixbot.kb.github_script import analyze_github_script, github_script_sources
 from fixbot.kb.script_files import ScriptReader, runner_default_shell
 from fixbot.kb.token import names_job_token
 from fixbot.kb.versions import ref_range
@@ -40,6 +41,8 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
             # documented image uses it; registry images are judged like unknown programs below
         if "${{" in name:
             return f"may use them: `{uses}` is chosen by an expression"
+        if name.lower() == "actions/github-script":
+            return _github_script_needs(step, ctx, env)
         why = git_credential_use(uses)
         if why is None:
             return f"may use them: `{name}` is not in the knowledge base"
@@ -62,6 +65,23 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
     for path, why in result.unread:
         if may_push_by_name(path):
             return f"may use them: runs `{path}`, which may push ({why})"
+    return None
+
+
+def _github_script_needs(step: Mapping, ctx: RepoContext, env: dict[str, str]) -> str | None:
+    """A github-script that runs processes (``exec``, ``child_process``) may run git."""
+    with_ = step.get("with")
+    script = scalar_text(with_.get("script")) if isinstance(with_, Mapping) else None
+    sources, unread = github_script_sources(script or "", ctx.read_text)
+    if unread is not None:
+        return f"may use them: the github-script loads `{unread}`, which is not in the " \
+               "repository context to read"
+    for src in sources:
+        a = analyze_github_script(src, env, job_client=False, git=True)
+        if a.git_uses:
+            return f"runs a github-script that {a.git_uses[0]}"
+        if a.may_push:
+            return f"may use them: the github-script {a.may_push[0]}"
     return None
 
 

@@ -15,6 +15,7 @@ from fixbot.kb.actions import container_pull_need
 from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.github_script import github_script_oidc
 from fixbot.kb.tables import tables
+from fixbot.kb.token import token_vars
 from fixbot.transforms.permissions.extract import (
     EXPORTED_TOKEN,
     ActionStep,
@@ -111,17 +112,20 @@ def _github_script(fact: GithubScript, out: Analysis) -> None:
     oidc = github_script_oidc(fact.script)
     if oidc is not None:
         out.add(fact.where, oidc)
-    if not fact.job_token:
-        return  # the script's octokit client uses another credential
+    # even with another `github-token`, the script may build a client of its own from the job
+    # token (getOctokit(process.env.X)) or run git with the persisted credentials
+    reach = fact.job_token or bool(token_vars(fact.env)) or fact.persisted
     if fact.unread is not None:
-        out.unknown.append(f"{fact.where}: runs `{fact.unread}`, which is not in the repository "
-                           "context to read")
+        if reach:
+            out.unknown.append(f"{fact.where}: runs `{fact.unread}`, which is not in the "
+                               "repository context to read")
         return
     for src in fact.sources:
-        found = analyze_github_script(src)
+        found = analyze_github_script(src, fact.env, job_client=fact.job_token, git=fact.persisted)
         for need in found.needs:
             out.add(fact.where, need)
         out.unknown.extend(f"{fact.where}: `{u}`" for u in found.unknown)
+        out.may_push.extend(f"{fact.where}: {m}" for m in found.may_push)
 
 
 def _script(fact: ScriptStep, out: Analysis) -> None:

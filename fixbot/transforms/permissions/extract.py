@@ -19,7 +19,7 @@ from typing import Any
 
 from fixbot.kb import is_job_token
 from fixbot.kb.actions import persists_job_token, stores_of
-from fixbot.kb.github_script import required_files
+from fixbot.kb.github_script import github_script_sources
 from fixbot.kb.script_files import ScriptReader, StepScript, runner_default_shell
 from fixbot.kb.token import (
     any_secret,
@@ -77,6 +77,8 @@ class GithubScript:
     job_token: bool  # its octokit client uses the job token
     sources: tuple[str, ...]  # the script and the repository files it requires
     unread: str | None  # a required file not in the repository context
+    env: Map[str, str]  # the step's environment
+    persisted: bool  # git has the job token checkout persisted (or a step configured it)
 
 
 @dataclass(frozen=True)
@@ -318,25 +320,20 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
         out.append(OpaqueCode(where, "a Docker container", bool(token_vars(env)) or any(
             names_job_token(v) for v in inputs.values())))
     elif _action_name(uses) == "actions/github-script":
-        out.append(_github_script(inputs, where, sur))
+        out.append(_github_script(inputs, where, sur, env, creds))
     else:
         out.append(ActionStep(where, uses, inputs, comment))
     return creds
 
 
-def _github_script(inputs: Map[str, str], where: str, sur: _Surroundings) -> GithubScript:
+def _github_script(inputs: Map[str, str], where: str, sur: _Surroundings, env: Map[str, str],
+                   creds: _Creds) -> GithubScript:
     script = inputs.get("script", "")
     token = inputs.get("github-token")
     job_token = token is None or is_job_token(token)
-    sources = [script]
-    unread = None
-    for path in required_files(script) if job_token else []:
-        body = sur.ctx.read_text(path)
-        if body is None:
-            unread = path
-            break
-        sources.append(body)
-    return GithubScript(where, script, job_token, tuple(sources), unread)
+    sources, unread = github_script_sources(script, sur.ctx.read_text)
+    return GithubScript(where, script, job_token, sources, unread, dict(env),
+                        creds.persisted or "git" in creds.stores)
 
 
 def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: str,
