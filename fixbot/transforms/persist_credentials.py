@@ -9,6 +9,8 @@ the persisted credentials); those checkouts are left alone with a note.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fixbot import yamledit
 from fixbot.errors import TransformError
 from fixbot.kb.actions import git_credential_use
@@ -25,8 +27,17 @@ ID = "persist-credentials"
 SUMMARY = "add persist-credentials: false to actions/checkout where no later step needs the token"
 DOCS = "https://github.com/actions/checkout#usage"
 
+@dataclass
+class _Later:
+    """What the steps after a checkout carry from one to the next."""
+
+    stores: frozenset[str] = frozenset()  # tools configured by earlier steps, $GITHUB_PATH dirs
+    checkout_dir: str = ""  # where the repository sits in the workspace (checkout's `path:`)
+    workdir: str = ""  # `defaults.run.working-directory`
+
+
 def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str],
-                depth: int = 0) -> str | None:
+                later: _Later, depth: int = 0) -> str | None:
     """Why a later step needs (or may need) the persisted credentials, or None.
 
     Returns a reason that starts with "may" where the need cannot be ruled out (unknown).
@@ -35,7 +46,7 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
     if uses:
         name = uses.split("@", 1)[0].strip().rstrip("/")
         if name.startswith(("./", "$/")):
-            return _local_action_needs(name, ctx, depth)
+            return _local_action_needs(name, ctx, later, depth)
         if name.startswith("docker://"):
             return None  # a container image: the workspace's .git/config is mounted, but no
             # documented image uses it; registry images are judged like unknown programs below
@@ -54,8 +65,10 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
     # Only git's use of the persisted credentials matters here: a program that holds the job
     # token in its environment is the permissions transform's concern, not this one's.
     env = {k: v for k, v in env.items() if not names_job_token(v)}
-    result = ScriptReader(ctx.read_text).run_step(run, step_shell, env, True)
+    cwd = _repo_dir(scalar_text(step.get("working-directory")) or later.workdir, later.checkout_dir)
+    result = ScriptReader(ctx.read_text).run_step(run, step_shell, env, True, later.stores, cwd)
     a = result.analysis
+    later.stores = frozenset(a.stores)
     if a.git_uses:
         return a.git_uses[0]
     if a.unknown:
@@ -85,7 +98,17 @@ def _github_script_needs(step: Mapping, ctx: RepoContext, env: dict[str, str]) -
     return None
 
 
-def _local_action_needs(uses: str, ctx: RepoContext, depth: int) -> str | None:
+def _repo_dir(workdir: str, checkout_dir: str) -> str:
+    """A step's working directory relative to the repository root ("$?": outside the checkout)."""
+    w = workdir.strip().replace("\\", "/").removeprefix("./").strip("/")
+    if not checkout_dir:
+        return w
+    if w == checkout_dir:
+        return ""
+    return w[len(checkout_dir) + 1:] if w.startswith(checkout_dir + "/") else "$?"
+
+
+def _local_action_needs(uses: str, ctx: RepoContext, later: _Later, depth: int) -> str | None:
     doc = ctx.local_action(uses)
     if doc is None or not isinstance(doc.data, dict):
         return f"may use them: the local action `{uses}` is not in the repository context to read"
@@ -98,7 +121,7 @@ def _local_action_needs(uses: str, ctx: RepoContext, depth: int) -> str | None:
     node = doc.node_at(("runs", "steps"))
     for item in getattr(node, "items", []):
         if isinstance(item, Mapping):
-            why = _step_needs(item, ctx, "", {}, depth + 1)
+            why = _step_needs(item, ctx, "", {}, later, depth + 1)
             if why:
                 return f"uses the local action `{uses}`, which {why}"
     return None
@@ -150,9 +173,12 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
                                   "places; left alone so the other uses do not change"))
                 continue
             env = _env(wf.root, job)
-            need = next((why for _, later in steps[pos + 1:]
-                         if (why := _step_needs(later, ctx, shell,
-                                                {**env, **_env(later)}))), None)
+            path = scalar_text(with_.get("path")) if isinstance(with_, Mapping) else None
+            state = _Later(checkout_dir=(path or "").strip().strip("/").removeprefix("./"),
+                           workdir=_default_workdir(job) or _default_workdir(wf.root))
+            need = next((why for _, after in steps[pos + 1:]
+                         if (why := _step_needs(after, ctx, shell, {**env, **_env(after)},
+                                                state))), None)
             if need and need.startswith("may use them: "):
                 found.append(Note(ID, where, "kept the persisted credentials: whether a later "
                                   f"step needs them is unknown ({need.removeprefix('may use them: ')})"))
@@ -162,6 +188,12 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
                 continue
             found.append(_change(wf, job_id, where, step, with_))
     return found
+
+
+def _default_workdir(node: Mapping | None) -> str:
+    defaults = node.get("defaults") if isinstance(node, Mapping) else None
+    run = defaults.get("run") if isinstance(defaults, Mapping) else None
+    return (scalar_text(run.get("working-directory")) or "") if isinstance(run, Mapping) else ""
 
 
 def _default_shell(node: Mapping | None) -> str:

@@ -118,6 +118,7 @@ class _Surroundings:
     depth: int = 0
     shell: Any = None  # `defaults.run.shell` of the job or workflow
     action_path: str = ""  # a composite action's directory (``github.action_path``)
+    workdir: str = ""  # `defaults.run.working-directory` of the job or workflow
 
 
 def text(value: Any) -> str:
@@ -195,8 +196,15 @@ def _job(doc: Document, job_id: str, ctx: RepoContext, depth: int, seen: frozens
     comments = version_comments(doc.text, seq) if seq is not None else []
     pairs = [(s, comments[i] if i < len(comments) else None) for i, s in enumerate(steps)]
     shell = _default_shell(job) or _default_shell(data) or runner_default_shell(job)
+    workdir = _default_workdir(job) or _default_workdir(data)
     _steps(pairs, _Surroundings(env={**wf_env, **job_env}, ctx=ctx, prefix=prefix, depth=depth,
-                                shell=shell, inputs=given), out)
+                                shell=shell, inputs=given, workdir=workdir), out)
+
+
+def _default_workdir(node: dict[str, Any]) -> str:
+    defaults = node.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    return text(run.get("working-directory")) if isinstance(run, dict) else ""
 
 
 def _default_shell(node: dict[str, Any]) -> Any:
@@ -256,6 +264,7 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
     c = creds or _Creds()
     persisted, stores, exported = c.persisted, c.stores, dict(c.exported)
     token_outputs: set[str] = set()  # ids of steps whose outputs may carry the job token
+    checkout_dir = ""  # where the repository was checked out (checkout's `path:`)
     for n, (raw, comment) in enumerate(steps, 1):
         if not isinstance(raw, dict):
             continue
@@ -279,13 +288,17 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
             persisted, stores, exported = after.persisted, after.stores, dict(after.exported)
             persisted = persisted or persists_job_token(uses, inputs)
             stores |= frozenset(stores_of(uses, inputs, env))
+            if _action_name(uses) == "actions/checkout" and not inputs.get("repository"):
+                checkout_dir = inputs.get("path", "").strip().strip("/").removeprefix("./")
         elif "run" in step:
             shell = step.get("shell") if "shell" in step else sur.shell
             script = text(step.get("run"))
             if sur.action_path:
                 script = _ACTION_PATH_EXPR.sub(sur.action_path, script)
             git = persisted or "git" in stores
-            read = ScriptReader(sur.ctx.read_text).run_step(script, text(shell), env, git, stores)
+            cwd = repo_dir(text(step.get("working-directory")) or sur.workdir, checkout_dir)
+            read = ScriptReader(sur.ctx.read_text).run_step(script, text(shell), env, git, stores,
+                                                            cwd)
             reach = bool(token_vars(env)) or names_job_token(script) or bool(stores)
             out.append(ScriptStep(where, reach, git, tuple(token_vars(env)), read))
             stores = frozenset(read.analysis.stores)
@@ -295,6 +308,19 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
                     names_job_token(script) or token_vars(env)):
                 token_outputs.add(step["id"])
     return _Creds(persisted, stores, exported)
+
+
+def repo_dir(workdir: str, checkout_dir: str) -> str:
+    """A step's working directory relative to the repository root, given where the repository was
+    checked out in the workspace; ``$?`` (unknown) when it lies outside the checkout."""
+    w = workdir.strip().replace("\\", "/").removeprefix("./").strip("/")
+    if not checkout_dir:
+        return w
+    if w == checkout_dir:
+        return ""
+    if w.startswith(checkout_dir + "/"):
+        return w[len(checkout_dir) + 1:]
+    return "$?"  # the workspace root or another directory: not inside the repository
 
 
 def _token_outputs_resolved(value: Any, steps: set[str]) -> Any:
