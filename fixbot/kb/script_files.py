@@ -288,14 +288,17 @@ _CD = frozenset({"cd", "set-location", "sl", "chdir", "pushd", "push-location"})
 _POPD = frozenset({"popd", "pop-location"})
 
 
-def _clean_dir(cwd: str) -> str:
-    """A ``working-directory:`` relative to the repository root, normalised ("" for the root)."""
+def _clean_dir(cwd: str) -> str | None:
+    """A ``working-directory:`` relative to the repository root, normalised ("" for the root;
+    None when it is chosen at run time or lies outside the workspace)."""
     c = cwd.strip().replace("\\", "/")
     for prefix in _WORKSPACE_DIRS:
         if c == prefix or c.startswith(prefix + "/"):
             c = c[len(prefix):].lstrip("/")
+    if "$" in c or c.startswith(("/", "~")):
+        return None
     c = posixpath.normpath(c) if c else ""
-    return "" if c == "." else c
+    return None if c.startswith("..") else "" if c == "." else c
 
 
 def _resolve(cwd: str | None, target: str) -> str | None:
