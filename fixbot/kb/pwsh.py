@@ -41,7 +41,7 @@ from functools import lru_cache
 import tree_sitter
 import tree_sitter_powershell
 
-from fixbot.kb.shell import SHELLS, Assignment, Command, Script
+from fixbot.kb.shell import SHELLS, Assignment, Command, FileWrite, Script
 from fixbot.kb.shell import parse as parse_sh
 
 # Same scheme as fixbot.kb.shell: a word PowerShell reads as a bare token in command mode.
@@ -98,7 +98,7 @@ class _Reader:
         self.exprs = exprs
         self.depth = depth
         self.line0 = line0
-        self.items: list[Command | Assignment] = []
+        self.items: list[Command | Assignment | FileWrite] = []
         self.functions: set[str] = set()
         self.errors: list[str] = []
         self.aliases: dict[str, str] = {}  # Set-Alias name -> the program it runs ("" dynamic)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from fixbot.kb.model import Need, ScriptAnalysis
 from fixbot.kb.scripts import ScriptCall, analyze_commands
-from fixbot.kb.shell import Command, Script, from_argv, parse
+from fixbot.kb.shell import Command, Script, expand_known_vars, from_argv, parse
 from fixbot.kb.token import JOB, credential
 
 MAX_DEPTH = 3
@@ -144,6 +144,7 @@ class ScriptReader:
                 return  # an installed module (`python -m pip`), not the repository's
             res.unread.append((f"python -m {path[3:]}", "it is not in the repository context"))
             return
+        path = expand_known_vars(path, call.env)
         if "$" in path:
             res.unknown.append(f"runs a script whose path is chosen at run time (`{path}`)")
             return

@@ -21,7 +21,7 @@ from fixbot.kb.git_use import INERT, git_network, may_push_command, pushing_tool
 from fixbot.kb.github_script import analyze_github_script
 from fixbot.kb.http_calls import http_call
 from fixbot.kb.model import Need, ScriptAnalysis
-from fixbot.kb.shell import Assignment, Command, Script, parse
+from fixbot.kb.shell import Assignment, Command, FileWrite, Script, expand_known_vars, parse
 from fixbot.kb.tables import lookup_program, tables
 from fixbot.kb.token import JOB, NONE, OTHER, credential, names_job_token
 
@@ -88,6 +88,9 @@ def analyze_commands(script: Script, env: Mapping[str, str], git: bool,
             if item.value is not None:
                 st.env[item.name] = item.value
             continue
+        if isinstance(item, FileWrite):
+            _file_write(item, st)
+            continue
         _command(item, st)
     if calls is not None:
         calls.extend(st.calls)
@@ -96,8 +99,29 @@ def analyze_commands(script: Script, env: Mapping[str, str], git: bool,
                           tuple(st.git_uses), tuple(added))
 
 
-def _item_text(item: Command | Assignment) -> str:
+def _item_text(item: Command | Assignment | FileWrite) -> str:
+    if isinstance(item, FileWrite):
+        return item.content
     return item.text if isinstance(item, Command) else f"{item.name}={item.value or ''}"
+
+
+# files a job-token write to which stays inside the run (step outputs and the job summary are
+# handled by the transforms; /dev/* is not a file)
+_HARMLESS_TARGETS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "/dev/null", "/dev/stdout",
+                     "/dev/stderr")
+
+
+def _file_write(w: FileWrite, st: _State) -> None:
+    """The job token written into a file: $GITHUB_ENV hands it to every later step; any other
+    file (``~/.netrc``, ``~/.npmrc``, ``~/.curlrc``) may be read by any later program."""
+    if credential(w.content, st.env) != JOB and not names_job_token(w.content):
+        return
+    if "GITHUB_ENV" in w.target:
+        st.stores.add("github-env")
+    elif not any(t in w.target for t in _HARMLESS_TARGETS):
+        st.stores.add("disk")
+        if w.target.rstrip("/").endswith(("curlrc", "wgetrc", "netrc")):
+            st.stores.add("curl")
 
 
 def sees_token(cmd: Command, env: Mapping[str, str]) -> bool:
@@ -114,6 +138,11 @@ def _command(cmd: Command, st: _State) -> None:
         st.out.need(tables().oidc)
     sees = st.everywhere or sees_token(cmd, st.env) or "disk" in st.stores
     prog = cmd.program
+    if not prog and "/" in cmd.path and "$" not in (known := expand_known_vars(cmd.path, env)):
+        # `$GITHUB_ACTION_PATH/x.sh`: a repository script once the variable is known
+        cmd = Command(known.rsplit("/", 1)[-1].lower(), cmd.args, cmd.env, cmd.text, cmd.line,
+                      known, cmd.wrappers)
+        prog = cmd.program
     if not prog:
         if sees or st.git:
             st.out.unknown_use(f"`{_short(cmd.text)}` runs a command chosen at run time")
@@ -135,8 +164,8 @@ def _command(cmd: Command, st: _State) -> None:
     elif prog == "git":
         _git(cmd, env, sees, st)
     elif prog in _HTTP:
-        if sees:
-            http_call(cmd, env, st.out)
+        if sees or "curl" in st.stores:
+            http_call(cmd, env, st.out, configured="curl" in st.stores)
     elif st.git and (tool := pushing_tool(cmd)):
         st.git_uses.append(f"runs `{tool}`, which pushes with git")
         st.out.need(Need({"contents": "write"}, f"`{tool}` pushes commits or tags with the "
@@ -156,8 +185,8 @@ def _command(cmd: Command, st: _State) -> None:
                            "persisted")
 
 
-_WRITERS = frozenset({"echo", "printf", "tee", "cat", "write-output", "set-content", "add-content",
-                      "out-file"})
+# programs whose arguments name files they write (redirections are FileWrite items)
+_WRITERS = frozenset({"tee", "set-content", "add-content", "out-file"})
 _ENV_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:=|<<)")
 
 
@@ -322,7 +351,7 @@ def _git(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
 
     sub = git_subcommand(cmd)[1]
     if sub in _GIT_STORING and (any(credential(a, env) == JOB for a in cmd.args) or (
-            sub in ("credential", "credential-store", "config") and st.mentions)):
+            sub in ("credential", "credential-store", "config") and (st.mentions or sees))):
         st.git = True  # later git commands (this step's and later steps') use the job token
         st.stores.add("git")
     kind = git_network(cmd)

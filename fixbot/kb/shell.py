@@ -168,6 +168,15 @@ class Command:
 
 
 @dataclass(frozen=True)
+class FileWrite:
+    """``cmd > FILE``/``>> FILE``: what a command writes into a file (its words and here-document)."""
+
+    target: str  # the file as written (``$GITHUB_ENV``, ``~/.netrc``)
+    content: str  # the writing command's text and any here-document fed to it
+    line: int
+
+
+@dataclass(frozen=True)
 class Assignment:
     """``NAME=value`` as a statement of its own, or ``export``/``declare`` of a name."""
 
@@ -179,7 +188,7 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Script:
-    items: tuple[Command | Assignment, ...]  # in the order they run (substitutions first)
+    items: tuple[Command | Assignment | FileWrite, ...]  # in the order they run (substitutions first)
     functions: frozenset[str] = frozenset()
     error: str | None = None  # why the script cannot be read; callers treat it as unknown
     fed: tuple[str, ...] = field(default=())  # texts fed to a shell that could not be read
@@ -208,7 +217,7 @@ class _Reader:
         self.aliases: dict[str, str] = aliases if aliases is not None else {}
         self.git_aliases: dict[str, str] = git_aliases if git_aliases is not None else {}
         self.path_dirs: list[str] = []
-        self.items: list[Command | Assignment] = []
+        self.items: list[Command | Assignment | FileWrite] = []
         self.functions: set[str] = set()
         self.errors: list[str] = []
         self.line0 = 0
@@ -265,6 +274,7 @@ class _Reader:
                 self.fed_script(body, node)
             self.heredoc_pipe(node, body)
             self.github_path(node, body)
+            self.file_writes(node, body)
         elif t == "pipeline":
             self.pipeline(node)
         elif t == "heredoc_body":
@@ -633,6 +643,20 @@ class _Reader:
                 self.items.append(Command("", (), {}, self.restore(_text(stmt)), self.line(stmt),
                                           "", ("pipe",)))
 
+    def file_writes(self, stmt: tree_sitter.Node, body: tree_sitter.Node | None) -> None:
+        """Files the statement writes with ``>``/``>>``, with what is written into them."""
+        docs = [self.restore(_text(c)) for r in stmt.named_children if r.type == "heredoc_redirect"
+                for c in r.named_children if c.type == "heredoc_body"]
+        content = "\n".join([self.restore(_text(body)) if body is not None else "", *docs])
+        for redirect in stmt.named_children:
+            if redirect.type != "file_redirect":
+                continue
+            op = next((_text(c) for c in redirect.children if not c.is_named), "")
+            dest = redirect.child_by_field_name("destination")
+            if dest is None or "<" in op or op.startswith(("2>", ">&", "<")) and "&>" not in op:
+                continue
+            self.items.append(FileWrite(self.value(dest), content, self.line(stmt)))
+
     def github_path(self, stmt: tree_sitter.Node, body: tree_sitter.Node | None) -> None:
         """``echo DIR >> "$GITHUB_PATH"``: DIR's programs run by bare name in later steps."""
         for redirect in stmt.named_children:
@@ -858,6 +882,20 @@ def _first_error(node: tree_sitter.Node) -> tree_sitter.Node | None:
             if found is not None:
                 return found
     return None
+
+
+def expand_known_vars(path: str, env: Mapping[str, str]) -> str:
+    """``$NAME/x.sh`` with NAME's value where the environment gives it as plain text (e.g.
+    ``GITHUB_ACTION_PATH``, which fixbot sets to a local action's directory)."""
+    if "$" not in path:
+        return path
+    for name, value in env.items():
+        if "$" in value or not value or name not in path:
+            continue
+        for ref in (f"${{{name}}}", f"${name}"):
+            if path.startswith(ref + "/"):
+                return value.removeprefix("./").rstrip("/") + path[len(ref):]
+    return path
 
 
 def from_argv(argv: list[str], line: int, text: str) -> Script:

@@ -302,7 +302,7 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
             reach = bool(token_vars(env)) or names_job_token(script) or bool(stores)
             out.append(ScriptStep(where, reach, git, tuple(token_vars(env)), read))
             stores = frozenset(read.analysis.stores)
-            if exports_job_token(script, env):
+            if exports_job_token(script, env) or "github-env" in stores:
                 exported[EXPORTED_TOKEN] = "${{ github.token }}"
             if isinstance(step.get("id"), str) and "GITHUB_OUTPUT" in script and (
                     names_job_token(script) or token_vars(env)):
