@@ -365,6 +365,19 @@ def _path_dir(d: str, cwd: str | None) -> str | None:
     return _resolve(cwd, d)
 
 
+def repo_dir(workdir: str, checkout_dir: str) -> str:
+    """A step's working directory relative to the repository root, given where the repository was
+    checked out in the workspace; ``$?`` (unknown) when it lies outside the checkout."""
+    w = workdir.strip().replace("\\", "/").removeprefix("./").strip("/")
+    if not checkout_dir:
+        return w
+    if w == checkout_dir:
+        return ""
+    if w.startswith(checkout_dir + "/"):
+        return w[len(checkout_dir) + 1:]
+    return "$?"  # the workspace root or another directory: not inside the repository
+
+
 def _python_shebang(body: str) -> bool:
     first = body.split("\n", 1)[0]
     return first.startswith("#!") and "python" in first

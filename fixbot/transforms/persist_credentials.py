@@ -16,7 +16,7 @@ from fixbot.errors import TransformError
 from fixbot.kb.actions import git_credential_use
 from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.github_script import analyze_github_script, github_script_sources
-from fixbot.kb.script_files import ScriptReader, runner_default_shell
+from fixbot.kb.script_files import ScriptReader, repo_dir, runner_default_shell
 from fixbot.kb.token import names_job_token
 from fixbot.kb.versions import ref_range
 from fixbot.types import Change, Finding, Note
@@ -65,7 +65,7 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
     # Only git's use of the persisted credentials matters here: a program that holds the job
     # token in its environment is the permissions transform's concern, not this one's.
     env = {k: v for k, v in env.items() if not names_job_token(v)}
-    cwd = _repo_dir(scalar_text(step.get("working-directory")) or later.workdir, later.checkout_dir)
+    cwd = repo_dir(scalar_text(step.get("working-directory")) or later.workdir, later.checkout_dir)
     result = ScriptReader(ctx.read_text).run_step(run, step_shell, env, True, later.stores, cwd)
     a = result.analysis
     later.stores = frozenset(a.stores)
@@ -96,16 +96,6 @@ def _github_script_needs(step: Mapping, ctx: RepoContext, env: dict[str, str]) -
         if a.may_push:
             return f"may use them: the github-script {a.may_push[0]}"
     return None
-
-
-def _repo_dir(workdir: str, checkout_dir: str) -> str:
-    """A step's working directory relative to the repository root ("$?": outside the checkout)."""
-    w = workdir.strip().replace("\\", "/").removeprefix("./").strip("/")
-    if not checkout_dir:
-        return w
-    if w == checkout_dir:
-        return ""
-    return w[len(checkout_dir) + 1:] if w.startswith(checkout_dir + "/") else "$?"
 
 
 def _local_action_needs(uses: str, ctx: RepoContext, later: _Later, depth: int) -> str | None:

@@ -16,8 +16,8 @@ from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.github_script import github_script_oidc
 from fixbot.kb.tables import tables
 from fixbot.kb.token import token_vars
-from fixbot.transforms.permissions.extract import (
-    EXPORTED_TOKEN,
+from fixbot.transforms.permissions.extract import EXPORTED_TOKEN
+from fixbot.transforms.permissions.facts import (
     ActionStep,
     CalleeAsks,
     Container,

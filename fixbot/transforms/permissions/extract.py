@@ -20,7 +20,7 @@ from typing import Any
 from fixbot.kb import is_job_token
 from fixbot.kb.actions import persists_job_token, stores_of
 from fixbot.kb.github_script import github_script_sources
-from fixbot.kb.script_files import ScriptReader, StepScript, runner_default_shell
+from fixbot.kb.script_files import ScriptReader, repo_dir, runner_default_shell
 from fixbot.kb.token import (
     any_secret,
     exports_job_token,
@@ -28,7 +28,18 @@ from fixbot.kb.token import (
     token_vars,
     with_token_outputs,
 )
-from fixbot.transforms.permissions.grants import Grant, parse_grant
+from fixbot.transforms.permissions.facts import (
+    ActionStep,
+    CalleeAsks,
+    Container,
+    Fact,
+    GithubScript,
+    Opaque,
+    OpaqueCode,
+    RemoteCall,
+    ScriptStep,
+)
+from fixbot.transforms.permissions.grants import parse_grant
 from fixbot.workflow import RepoContext
 from fixbot.yamlmodel import Document, Mapping, Scalar
 
@@ -39,72 +50,6 @@ EXPORTED_TOKEN = "FIXBOT_EXPORTED_TOKEN"
 _INPUT_EXPR = re.compile(r"\$\{\{\s*((?:inputs|secrets)\.[A-Za-z0-9_-]+)\s*\}\}")
 
 
-@dataclass(frozen=True)
-class Opaque:
-    """Something whose use of the token cannot be read (the message says what and where)."""
-
-    message: str
-
-
-@dataclass(frozen=True)
-class Container:
-    """A job or service container whose registry password is the job token."""
-
-    where: str
-
-
-@dataclass(frozen=True)
-class ActionStep:
-    where: str
-    uses: str
-    inputs: Map[str, str]
-    comment: str | None  # the version comment after ``uses:``
-
-
-@dataclass(frozen=True)
-class OpaqueCode:
-    """Code no reader here reads: a ``docker://`` image or a local JavaScript/Docker action."""
-
-    where: str
-    what: str  # "a Docker container", "a local JavaScript action"
-    gets_token: bool
-
-
-@dataclass(frozen=True)
-class GithubScript:
-    where: str
-    script: str
-    job_token: bool  # its octokit client uses the job token
-    sources: tuple[str, ...]  # the script and the repository files it requires
-    unread: str | None  # a required file not in the repository context
-    env: Map[str, str]  # the step's environment
-    persisted: bool  # git has the job token checkout persisted (or a step configured it)
-
-
-@dataclass(frozen=True)
-class ScriptStep:
-    where: str
-    reach: bool  # the job token can reach the script (environment, text, a configured tool)
-    persisted: bool  # git has the job token checkout persisted
-    token_vars: tuple[str, ...]  # the environment variables holding the job token
-    read: StepScript  # what the knowledge base's script reader found
-
-
-@dataclass(frozen=True)
-class RemoteCall:
-    where: str
-    uses: str
-
-
-@dataclass(frozen=True)
-class CalleeAsks:
-    """A called job's own ``permissions:`` (None: it cannot be read exactly)."""
-
-    where: str
-    grant: Grant | None
-
-
-Fact = Opaque | Container | ActionStep | OpaqueCode | GithubScript | ScriptStep | RemoteCall | CalleeAsks
 
 
 @dataclass(frozen=True)
@@ -308,19 +253,6 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
                     names_job_token(script) or token_vars(env)):
                 token_outputs.add(step["id"])
     return _Creds(persisted, stores, exported)
-
-
-def repo_dir(workdir: str, checkout_dir: str) -> str:
-    """A step's working directory relative to the repository root, given where the repository was
-    checked out in the workspace; ``$?`` (unknown) when it lies outside the checkout."""
-    w = workdir.strip().replace("\\", "/").removeprefix("./").strip("/")
-    if not checkout_dir:
-        return w
-    if w == checkout_dir:
-        return ""
-    if w.startswith(checkout_dir + "/"):
-        return w[len(checkout_dir) + 1:]
-    return "$?"  # the workspace root or another directory: not inside the repository
 
 
 def _token_outputs_resolved(value: Any, steps: set[str]) -> Any:
