@@ -45,6 +45,8 @@ def discover(paths: list[str]) -> list[Target]:
             root = _repo_root_of(p)
             rel = f"{WORKFLOW_DIR}/{p.name}" if root else p.name  # never resolved: a link
             targets.append(Target(p, root or p.parent, arg.replace(os.sep, "/"), rel))
+        elif p.exists():
+            raise UsageError(f"{arg}: not a regular file")
         else:
             raise UsageError(f"{arg}: no such file or directory")
     return targets
@@ -115,13 +117,16 @@ def repo_reader(root: Path) -> Callable[[str], str | None]:
     return read
 
 
-def write_atomic(path: Path, data: bytes, root: Path | None = None) -> None:
+def write_atomic(path: Path, data: bytes, root: Path | None = None,
+                 expect: bytes | None = None) -> None:
     """Replace a regular file's content, keeping its mode; never writes through a link.
 
     The new content goes to a temporary file created exclusively (``O_CREAT|O_EXCL|O_NOFOLLOW``,
     a random name) in the same directory, opened relative to that directory, and is then renamed
     over ``path``. ``path`` must be a regular file when the write starts and still be one (the same
-    inode) just before the rename; with ``root``, its directory must resolve inside ``root``.
+    inode) just before the rename; with ``root``, its directory must resolve inside ``root``; with
+    ``expect``, it must still hold exactly those bytes (what fixbot read), so that an edit a person
+    made meanwhile is never overwritten.
     Any failure removes the temporary file and raises :class:`InputError` naming the reason;
     the file keeps its old bytes.
     """
@@ -138,12 +143,12 @@ def write_atomic(path: Path, data: bytes, root: Path | None = None) -> None:
     except OSError as e:
         raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
     try:
-        _replace_in(dir_fd, path.name, data)
+        _replace_in(dir_fd, path.name, data, expect)
     finally:
         os.close(dir_fd)
 
 
-def _replace_in(dir_fd: int, name: str, data: bytes) -> None:
+def _replace_in(dir_fd: int, name: str, data: bytes, expect: bytes | None = None) -> None:
     before = _regular(dir_fd, name)
     fd, tmp = _exclusive_temp(dir_fd)
     try:
@@ -154,6 +159,9 @@ def _replace_in(dir_fd: int, name: str, data: bytes) -> None:
         if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
             raise InputError("cannot write the fixed file: it was replaced while fixbot worked; "
                              "left as it is")
+        if expect is not None and _current(dir_fd, name) != expect:
+            raise InputError("cannot write the fixed file: it changed after fixbot read it; "
+                             "left as it is")
         os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException as e:
         with contextlib.suppress(OSError):
@@ -161,6 +169,12 @@ def _replace_in(dir_fd: int, name: str, data: bytes) -> None:
         if isinstance(e, OSError):
             raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
         raise
+
+
+def _current(dir_fd: int, name: str) -> bytes:
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
 
 
 def _regular(dir_fd: int, name: str) -> os.stat_result:

@@ -43,18 +43,32 @@ class Tip:
                 and len(self.parents) == 1)
 
 
-def auth_env(token: str | None) -> dict[str, str]:
+def auth_env(token: str | None, url: str | None = None) -> dict[str, str]:
     """Environment for one git process: no prompts, stalled transfers abort (under 1 KB/s for
-    60 s), and the token as an extra HTTP header."""
+    60 s), and the token as an extra HTTP header, sent only to the origin of ``url`` (the
+    forge's host) when it is an http(s) URL: a submodule or redirect elsewhere never gets it."""
     config = [("http.lowSpeedLimit", "1000"), ("http.lowSpeedTime", "60")]
     if token:
-        config.append(("http.extraHeader", f"Authorization: Basic {_basic(token)}"))
+        key = "http.extraHeader"
+        origin = _origin(url) if url else None
+        if origin:
+            key = f"http.{origin}/.extraHeader"
+        config.append((key, f"Authorization: Basic {_basic(token)}"))
     env = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never",
            "GIT_CONFIG_COUNT": str(len(config))}
     for i, (key, value) in enumerate(config):
         env[f"GIT_CONFIG_KEY_{i}"] = key
         env[f"GIT_CONFIG_VALUE_{i}"] = value
     return env
+
+
+def _origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL (userinfo dropped), else None."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return None
+    host = rest.split("/", 1)[0].rpartition("@")[2]
+    return f"{scheme.lower()}://{host}" if host else None
 
 
 def _basic(token: str) -> str:
@@ -172,7 +186,7 @@ def clone(url: str, dest: Path, token: str | None = None, *, branch: str | None 
     ``partial``: ``--filter=blob:none --depth 1`` (for remote URLs; a local path is cloned with
     hard links instead, where filters do not apply).
     """
-    env = auth_env(token)
+    env = auth_env(token, url)
     secrets = (token, _basic(token)) if token else ()
     options = ["--no-checkout", "--quiet"]
     if partial:

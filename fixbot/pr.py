@@ -57,16 +57,23 @@ def marker(fp: str, selection: Sequence[str] | None = None) -> str:
     return f"{MARKER_PREFIX}{fp} transforms={','.join(sorted(selection))} -->"
 
 
+def _last_marker(body: str | None) -> re.Match[str] | None:
+    """fixbot's own marker: the last one in the body (the body quotes workflow text before it,
+    which may hold a line shaped like a marker)."""
+    found = list(_MARKER_RE.finditer(body or ""))
+    return found[-1] if found else None
+
+
 def fingerprint_of(body: str | None) -> str | None:
     """The fingerprint recorded in a PR body by :func:`body`, or None."""
-    m = _MARKER_RE.search(body or "")
+    m = _last_marker(body)
     return m.group(1) if m else None
 
 
 def selection_of(body: str | None) -> frozenset[str] | None:
     """The transform selection recorded in a PR body's marker, or None when the body has no
     marker or one written before selections were recorded."""
-    m = _MARKER_RE.search(body or "")
+    m = _last_marker(body)
     if m is None or m.group(2) is None:
         return None
     return frozenset(i for i in m.group(2).split(",") if i)

@@ -50,15 +50,36 @@ def lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+              "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def git_quote(name: str) -> str:
+    """A path as git writes it in a diff header: in double quotes with C escapes when it holds a
+    quote, a backslash or a control character (``git apply`` reads it back exactly)."""
+    if not any(c in _C_ESCAPES or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return name
+    out = []
+    for c in name:
+        if c in _C_ESCAPES:
+            out.append(_C_ESCAPES[c])
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\{ord(c):03o}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
 def unified_diff(r: FileResult) -> str:
     """A unified diff that ``git apply`` and ``patch`` apply byte for byte: CRLF and a BOM are
     kept in the lines, and a last line without a newline gets git's marker."""
     if r.status != "changed" or r.original is None or r.updated is None:
         return ""
     out: list[str] = []
+    name = r.path.lstrip("/")
     for line in difflib.unified_diff(lines(r.original), lines(r.updated),
-                                     fromfile=f"a/{r.path.lstrip('/')}",
-                                     tofile=f"b/{r.path.lstrip('/')}"):
+                                     fromfile=git_quote(f"a/{name}"),
+                                     tofile=git_quote(f"b/{name}")):
         out.append(line if line.endswith("\n") else f"{line}\n{NO_NEWLINE}")
     return "".join(out)
 

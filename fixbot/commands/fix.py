@@ -68,7 +68,8 @@ def write_fixed(targets: list[files.Target], results: list[FileResult]) -> list[
     for t, r in zip(targets, results, strict=True):
         if r.status == "changed" and r.updated is not None:
             try:
-                files.write_atomic(t.file, r.updated.encode("utf-8"), t.root)
+                expect = r.original.encode("utf-8") if r.original is not None else None
+                files.write_atomic(t.file, r.updated.encode("utf-8"), t.root, expect)
             except InputError as e:
                 r = FileResult(path=r.path, status="error", original=r.original, error=str(e))
         out.append(r)

@@ -313,10 +313,11 @@ def _landed(forge: Forge, full: str, checkout: gitops.Checkout, tip: gitops.Tip,
         return _dry(o, dry_run)
     log.info("%s: closing #%d and deleting %s (the changes landed)", full, open_pr.number,
              pr.BRANCH)
-    forge.comment(full, open_pr.number, (
-        "The base branch no longer needs these changes (they landed there some other way), "
-        f"so fixbot closes this pull request and deletes its branch.\n\n{LANDED_MARKER}"),
-        LANDED_MARKER)
+    if not forge.has_comment(full, open_pr.number, LANDED_MARKER):  # not again after a failed close
+        forge.comment(full, open_pr.number, (
+            "The base branch no longer needs these changes (they landed there some other way), "
+            f"so fixbot closes this pull request and deletes its branch.\n\n{LANDED_MARKER}"),
+            LANDED_MARKER)
     forge.edit_pull(full, open_pr.number, state="closed")
     checkout.delete_remote(pr.BRANCH, tip.sha)
     return o

@@ -69,3 +69,16 @@ def test_clone_errors_do_not_show_the_token(sandbox: Sandbox, tmp_path: Path) ->
     with pytest.raises(GitError) as err:
         gitops.clone(sandbox.git_url("acme", "nope"), tmp_path / "c", BOT)
     assert "git clone failed" in str(err.value) and BOT not in str(err.value)
+
+
+def test_the_token_header_is_scoped_to_the_forge_origin() -> None:
+    """The token goes only to the clone URL's origin, never to another host git may contact
+    (a submodule, a redirect)."""
+    from fixbot.gitops import auth_env
+
+    env = auth_env("tok", "https://user:pw@forge.example:8443/o/r.git")
+    keys = [env[f"GIT_CONFIG_KEY_{i}"] for i in range(int(env["GIT_CONFIG_COUNT"]))]
+    assert keys == ["http.lowSpeedLimit", "http.lowSpeedTime",
+                    "http.https://forge.example:8443/.extraHeader"]
+    local = auth_env("tok", "/srv/repos/r.git")  # a local path: no HTTP, the header is harmless
+    assert local["GIT_CONFIG_KEY_2"] == "http.extraHeader"
