@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from fixbot.kb.collect import Collector
 from fixbot.kb.model import Need, ScriptAnalysis
@@ -402,3 +402,26 @@ def github_script_oidc(script: str) -> Need | None:
     octokit client uses), else None."""
     markers, need = tables().github_script_oidc
     return need if any(m in script for m in markers) else None
+
+
+# A github-script that writes files or exports variables hands what it writes to later steps.
+_FILE_WRITE = re.compile(r"\b(?:writeFileSync|writeFile|appendFileSync|appendFile|createWriteStream)\s*\(")
+_EXPORT = re.compile(r"\bcore\s*\.\s*exportVariable\s*\(")
+
+
+def github_script_effects(sources: Sequence[str], env: Mapping[str, str], job_client: bool
+                          ) -> frozenset[str]:
+    """What a github-script leaves for later steps when the job token can reach it: ``disk`` (it
+    writes files, e.g. ``~/.netrc``) and ``github-env`` (``core.exportVariable``). Read from the
+    text (there is no JavaScript parser here): a mention is enough, so this over-approximates."""
+    reach = job_client or any(credential(v, env) == JOB for v in env.values())
+    if not reach:
+        return frozenset()
+    out: set[str] = set()
+    for src in sources:
+        code = _strip_js_comments(src)
+        if _FILE_WRITE.search(code):
+            out.add("disk")
+        if _EXPORT.search(code):
+            out.add("github-env")
+    return frozenset(out)

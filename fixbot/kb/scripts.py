@@ -23,7 +23,7 @@ from fixbot.kb.http_calls import http_call
 from fixbot.kb.model import Need, ScriptAnalysis
 from fixbot.kb.shell import Assignment, Command, FileWrite, Script, expand_known_vars, parse
 from fixbot.kb.tables import lookup_program, tables
-from fixbot.kb.token import JOB, NONE, OTHER, credential, names_job_token
+from fixbot.kb.token import EXPORTED_NAME, JOB, NONE, OTHER, credential, names_job_token
 
 __all__ = ["ScriptCall", "analyze_commands", "analyze_github_script", "analyze_shell"]
 
@@ -241,8 +241,8 @@ def _gh(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
     first = next((env[v] for v in _GH_TOKEN_VARS[:2] if v in env), None)
     named = [v for v in (first, *(env.get(v) for v in _GH_TOKEN_VARS[2:])) if v is not None]
     kinds = {credential(v, env) for v in named}
-    if named and kinds <= {OTHER, NONE}:
-        return  # gh runs with another credential
+    if named and kinds <= {OTHER, NONE} and EXPORTED_NAME not in env:
+        return  # gh runs with another credential (unless $GITHUB_ENV may have replaced it)
     if not named and not sees:
         return  # no token reaches gh
     args = list(cmd.args)

@@ -19,6 +19,10 @@ OTHER: Credential = "other"
 VARIABLE: Credential = "variable"
 NONE: Credential = "none"
 
+# The name under which a job token an earlier step wrote to $GITHUB_ENV is tracked (its real
+# name is not known: it may be GH_TOKEN, overriding a job-level value).
+EXPORTED_NAME = "FIXBOT_EXPORTED_TOKEN"
+
 _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 _JOB_TOKEN = re.compile(r"(?<![\w.-])(?:github\s*\.\s*token|secrets\s*\.\s*github_token)(?![\w-])"
                         r"|github\s*\[\s*'token'\s*\]|secrets\s*\[\s*'github_token'\s*\]",

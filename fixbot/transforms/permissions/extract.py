@@ -19,9 +19,10 @@ from typing import Any
 
 from fixbot.kb import is_job_token
 from fixbot.kb.actions import persists_job_token, stores_of
-from fixbot.kb.github_script import github_script_sources
+from fixbot.kb.github_script import github_script_effects, github_script_sources
 from fixbot.kb.script_files import ScriptReader, repo_dir, runner_default_shell
 from fixbot.kb.token import (
+    EXPORTED_NAME,
     any_secret,
     exports_job_token,
     names_job_token,
@@ -45,7 +46,7 @@ from fixbot.yamlmodel import Document, Mapping, Scalar
 
 MAX_DEPTH = 4  # local actions and reusable workflows followed this deep
 # The name under which a token an earlier step wrote to $GITHUB_ENV is tracked.
-EXPORTED_TOKEN = "FIXBOT_EXPORTED_TOKEN"
+EXPORTED_TOKEN = EXPORTED_NAME
 
 _INPUT_EXPR = re.compile(r"\$\{\{\s*((?:inputs|secrets)\.[A-Za-z0-9_-]+)\s*\}\}")
 
@@ -278,7 +279,13 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
         out.append(OpaqueCode(where, "a Docker container", bool(token_vars(env)) or any(
             names_job_token(v) for v in inputs.values())))
     elif _action_name(uses) == "actions/github-script":
-        out.append(_github_script(inputs, where, sur, env, creds))
+        fact = _github_script(inputs, where, sur, env, creds)
+        out.append(fact)
+        effects = github_script_effects(fact.sources, env, fact.job_token)
+        exported = dict(creds.exported)
+        if "github-env" in effects:
+            exported[EXPORTED_TOKEN] = "${{ github.token }}"
+        return _Creds(creds.persisted, creds.stores | (effects - {"github-env"}), exported)
     else:
         out.append(ActionStep(where, uses, inputs, comment))
     return creds
@@ -291,7 +298,7 @@ def _github_script(inputs: Map[str, str], where: str, sur: _Surroundings, env: M
     job_token = token is None or is_job_token(token)
     sources, unread = github_script_sources(script, sur.ctx.read_text)
     return GithubScript(where, script, job_token, sources, unread, dict(env),
-                        creds.persisted or "git" in creds.stores)
+                        creds.persisted or bool({"git", "disk"} & creds.stores))
 
 
 def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: str,
