@@ -81,6 +81,8 @@ def task_lines(cmd: Command, read: Read, cwd: str) -> Tasks | None:
         return _make(cmd, read, cwd)
     if prog == "just":
         return _just(cmd, read, cwd)
+    if prog in ("task", "go-task"):
+        return _taskfile(cmd, read, cwd)
     return None
 
 
@@ -116,45 +118,180 @@ def _operands(args: tuple[str, ...], valued: frozenset[str]) -> tuple[list[str],
 
 # --- package.json ---------------------------------------------------------------------------
 
+def _load_json(read: Read, path: str) -> tuple[dict[str, object] | None, str | None]:
+    """(the JSON object in ``path`` or None when the file is not there, why it cannot be read)."""
+    text = read(path)
+    if text is None:
+        return None, None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, f"`{path}` cannot be parsed as JSON"
+    return (data if isinstance(data, dict) else {}), None
+
+
+def _pkg_path(base: str) -> str:
+    return posixpath.join(base, "package.json") if base else "package.json"
+
+
+def _load_yaml(read: Read, path: str) -> tuple[object, str | None, bool]:
+    """(the YAML document in ``path``, why it cannot be read, whether the file is there)."""
+    text = read(path)
+    if text is None:
+        return None, None, False
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe", pure=True).load(text), None, True
+    except (YAMLError, ValueError):
+        return None, f"`{path}` cannot be parsed as YAML", True
+
+
+def _workspace_dirs(read: Read, base: str, pnpm: bool) -> tuple[list[str] | None, str]:
+    """The workspace package directories of the project at ``base`` (None: they cannot be told,
+    with why): the root package.json ``workspaces`` (or pnpm-workspace.yaml ``packages``) entries
+    that name a directory; a glob cannot be listed here, so it makes the list unknown."""
+    if pnpm:
+        where = posixpath.join(base, "pnpm-workspace.yaml") if base else "pnpm-workspace.yaml"
+        doc, why, there = _load_yaml(read, where)
+        if why or not there:
+            return None, why or f"`{where}` is not in the repository context"
+        entries = doc.get("packages") if isinstance(doc, dict) else None
+    else:
+        where = _pkg_path(base)
+        data, why = _load_json(read, where)
+        if why or data is None:
+            return None, why or f"`{where}` is not in the repository context"
+        entries = data.get("workspaces")
+        if isinstance(entries, dict):
+            entries = entries.get("packages")
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        return None, f"the workspaces of `{where}` cannot be told"
+    out: list[str] = []
+    for e in entries:
+        e = str(e)
+        if e.startswith("!"):
+            continue
+        if any(c in e for c in "*?[{") or "$" in e:
+            return None, f"`{where}` names its workspaces by a pattern (`{e}`), not listed here"
+        d = _join(base, e)
+        if d is None:
+            return None, f"the workspace `{e}` of `{where}` is outside the repository"
+        out.append(d)
+    return out, ""
+
+
+def _workspace_named(read: Read, base: str, name: str, pnpm: bool) -> tuple[str | None, str]:
+    """The directory of workspace ``name`` (a path or a package name), or None with why."""
+    d = _join(base, name)
+    if d is not None and read(_pkg_path(d)) is not None:
+        return d, ""
+    dirs, why = _workspace_dirs(read, base, pnpm)
+    if dirs is None:
+        return None, f"the workspace `{name}` cannot be found: {why}"
+    for d in dirs:
+        data, _ = _load_json(read, _pkg_path(d))
+        if data is not None and data.get("name") == name:
+            return d, ""
+    return None, f"the workspace `{name}` is not in the repository context"
+
+
+def _script_names(cmd: Command, ops: list[str], scripts: Mapping[str, object]
+                  ) -> tuple[str, ...] | None:
+    sub = ops[0] if ops else ("install" if cmd.program in ("yarn", "pnpm") else "")
+    sub = _NPM_ALIASES.get(sub, sub)
+    if sub in _NPM_RUN:
+        if len(ops) < 2:
+            return None
+        return (f"pre{ops[1]}", ops[1], f"post{ops[1]}")
+    if sub in ("install-test", "it", "install-ci-test", "cit"):
+        return _NPM_LIFECYCLE["ci" if sub in ("install-ci-test", "cit") else "install"] + \
+            _NPM_LIFECYCLE["test"]
+    if sub in _NPM_LIFECYCLE and not (sub == "test" and cmd.program == "bun") and not (
+            sub == "install" and len(ops) > 1):
+        return _NPM_LIFECYCLE[sub]
+    if cmd.program in ("yarn", "pnpm") and sub in scripts:
+        return (f"pre{sub}", sub, f"post{sub}")
+    return None
+
+
+def _scripts_of(read: Read, base: str, cmd: Command, ops: list[str],
+                lines: list[tuple[str, str, str]]) -> str | None:
+    """Add the script lines ``ops`` runs in the package at ``base``; why it cannot be told."""
+    path = _pkg_path(base)
+    data, why = _load_json(read, path)
+    if why:
+        return why
+    if data is None:
+        return None
+    scripts = data.get("scripts")
+    if not isinstance(scripts, dict):
+        scripts = {}
+    names = _script_names(cmd, ops, scripts)
+    if names is None:
+        return None
+    lines.extend((str(scripts[n]), base, f"{path}: scripts.{n}") for n in names
+                 if isinstance(scripts.get(n), str))
+    return None
+
+
 def _package_json(cmd: Command, read: Read, cwd: str) -> Tasks | None:
     ops, opts = _operands(cmd.args, _NPM_VALUED)
-    if any(k in opts for k in ("-w", "--workspace", "--filter", "-F")) or (ops[:1] in (
-            ["workspace"], ["workspaces"], ["exec"], ["dlx"], ["x"])):
-        return None
     where = opts.get("--prefix") or opts.get("-C") or opts.get("--cwd") or opts.get("--dir") or ""
     base = _join(cwd, where)
     if base is None:
         return None
-    path = posixpath.join(base, "package.json") if base else "package.json"
-    text = read(path)
-    if text is None:
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return Tasks(unknown=f"`{path}` cannot be parsed as JSON")
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    if not isinstance(scripts, dict):
-        scripts = {}
-    sub = ops[0] if ops else ("install" if cmd.program in ("yarn", "pnpm") else "")
-    sub = _NPM_ALIASES.get(sub, sub)
-    names: tuple[str, ...]
-    if sub in _NPM_RUN:
-        if len(ops) < 2:
+    flags = {a.partition("=")[0] for a in cmd.args if a.startswith("-")}
+    workspaces = [v for k, v in _all_opts(cmd.args, ("-w", "--workspace")) if v is not None]
+    pnpm = cmd.program == "pnpm"
+    every = bool(flags & {"--workspaces", "-ws"}) or (
+        pnpm and bool(flags & {"-r", "--recursive"}))
+    if cmd.program == "yarn" and ops[:1] == ["workspace"]:
+        if len(ops) < 3:
             return None
-        names = (f"pre{ops[1]}", ops[1], f"post{ops[1]}")
-    elif sub in _NPM_LIFECYCLE and not (sub == "test" and cmd.program == "bun") and not (
-            sub == "install" and len(ops) > 1):
-        names = _NPM_LIFECYCLE[sub]
-    elif cmd.program in ("yarn", "pnpm") and sub in scripts:
-        names = (f"pre{sub}", sub, f"post{sub}")
-    else:
+        workspaces, ops = [ops[1]], ops[2:]
+    elif ops[:1] in (["workspaces"], ["exec"], ["dlx"], ["x"]) or (
+            "--filter" in opts or "-F" in opts):
+        if ops[:1] == ["workspaces"] and read(_pkg_path(base)) is not None:
+            return Tasks(unknown=f"`{cmd.program} workspaces` runs scripts of workspaces not "
+                         "told here")
         return None
-    found = [(str(scripts[n]), base, f"{path}: scripts.{n}") for n in names
-             if isinstance(scripts.get(n), str)]
-    if not found:
+    if read(_pkg_path(base)) is None:
         return None
-    return Tasks(tuple(found))
+    lines: list[tuple[str, str, str]] = []
+    dirs: list[str] = []
+    if every:
+        found, why = _workspace_dirs(read, base, pnpm)
+        if found is None:
+            return Tasks(unknown=f"`{cmd.program}` runs a script in every workspace: {why}")
+        dirs += found
+        if pnpm or "--include-workspace-root" in flags:
+            dirs.insert(0, base)
+    for w in workspaces:
+        d, why = _workspace_named(read, base, w, pnpm)
+        if d is None:
+            return Tasks(unknown=why)
+        dirs.append(d)
+    if not every and not workspaces:
+        dirs = [base]
+    for d in dirs:
+        why2 = _scripts_of(read, d, cmd, ops, lines)
+        if why2:
+            return Tasks(unknown=why2)
+    return Tasks(tuple(lines)) if lines else None
+
+
+def _all_opts(args: tuple[str, ...], names: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """Every ``name value`` / ``name=value`` of the options ``names``, in order."""
+    out: list[tuple[str, str | None]] = []
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        flag, eq, val = a.partition("=")
+        if flag in names:
+            out.append((flag, val if eq else (args[i + 1] if i + 1 < len(args) else None)))
+    return out
 
 
 # --- Makefile -------------------------------------------------------------------------------
@@ -239,7 +376,7 @@ def _read_makefile(text: str) -> tuple[dict[str, _Rule], list[str], dict[str, st
 
 
 def _make_expand(text: str, variables: Mapping[str, str], target: str, prereqs: list[str],
-                 depth: int = 0) -> str:
+                 depth: int = 0, stem: str | None = None) -> str:
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -268,7 +405,8 @@ def _make_expand(text: str, variables: Mapping[str, str], target: str, prereqs: 
             i = j + 1
         else:
             auto = {"@": target, "<": prereqs[0] if prereqs else "", "^": " ".join(prereqs),
-                    "+": " ".join(prereqs), "?": " ".join(prereqs), "*": target}
+                    "+": " ".join(prereqs), "?": " ".join(prereqs),
+                    "*": target if stem is None else stem}
             out.append(auto.get(n, "${" + n + "}") if n in auto or n.isalnum() else "$" + n)
             i += 2
     return "".join(out)
@@ -313,22 +451,44 @@ def _make(cmd: Command, read: Read, cwd: str) -> Tasks | None:
         (t for t in order if not t.startswith(".") and "%" not in t), "")]
     lines: list[tuple[str, str, str]] = []
     seen: set[str] = set()
+    patterns = [t for t in order if "%" in t]
+
+    def find(target: str) -> tuple[_Rule, str | None] | None:
+        rule = rules.get(target)
+        if rule is not None and (rule.recipe or not patterns):
+            return rule, None
+        for pat in patterns:
+            pre, _, post = pat.partition("%")
+            if target.startswith(pre) and target.endswith(post) and \
+                    len(target) >= len(pre) + len(post):
+                stem = target[len(pre):len(target) - len(post)]
+                prule = rules[pat]
+                extra = rule.prereqs if rule is not None else []
+                return _Rule(extra + [q.replace("%", stem, 1) for q in prule.prereqs],
+                             prule.recipe), stem
+        return (rule, None) if rule is not None else None
 
     def visit(target: str, depth: int) -> str | None:
         if target in seen:
             return None
         seen.add(target)
-        rule = rules.get(target)
-        if rule is None:
+        found = find(target)
+        if found is None:
+            if "$" in target:
+                return f"`{path}`: a prerequisite of a target cannot be told (`{target}`)"
+            if includes and read(_join(base, target) or target) is None:
+                return f"`{path}`: the prerequisite `{target}` is not in it, and it includes " \
+                    "other makefiles"
             return None
+        rule, stem = found
         if depth > MAX_DEPTH:
             return f"`{path}`: prerequisites of `{target}` nested too deep to follow"
         for p in rule.prereqs:
             why = visit(p, depth + 1)
             if why:
                 return why
-        recipe = [_make_expand(r.strip().lstrip("@-+").strip(), variables, target, rule.prereqs)
-                  for r in rule.recipe]
+        recipe = [_make_expand(r.strip().lstrip("@-+").strip(), variables, target, rule.prereqs,
+                               stem=stem) for r in rule.recipe]
         if oneshell:
             recipe = ["\n".join(recipe)]
         lines.extend((r, base, f"{path}: {target}") for r in recipe if r.strip())
@@ -337,24 +497,28 @@ def _make(cmd: Command, read: Read, cwd: str) -> Tasks | None:
     for goal in goals:
         if not goal or (goal not in rules and "$" in goal):
             return Tasks(unknown=f"`make` runs a target of `{path}` that cannot be told")
-        if goal not in rules:
+        if find(goal) is None:
             if includes:
                 return Tasks(unknown=f"`make {goal}`: the target is not in `{path}`, which "
                              "includes other makefiles")
+            if patterns:
+                return Tasks(unknown=f"`make {goal}`: no rule of `{path}` names it, and it has "
+                             "pattern rules")
             continue
         why = visit(goal, 0)
         if why:
             return Tasks(unknown=why)
-    return Tasks(tuple(lines)) if lines or any(g in rules for g in goals) else None
+    return Tasks(tuple(lines)) if lines or any(find(g) for g in goals) else None
 
 
 # --- justfile -------------------------------------------------------------------------------
 
 def _just(cmd: Command, read: Read, cwd: str) -> Tasks | None:
     ops, opts = _operands(cmd.args, _JUST_VALUED)
-    if any(k in opts for k in ("-d", "--working-directory")):
-        return None
+    workdir = opts.get("-d") or opts.get("--working-directory")
     given = opts.get("-f") or opts.get("--justfile")
+    if workdir is not None and not given:
+        return Tasks(unknown="`just --working-directory` without `--justfile` cannot be told")
     path = text = None
     for name in [given] if given else ["justfile", "Justfile", ".justfile"]:
         p = _join(cwd, name)
@@ -364,7 +528,10 @@ def _just(cmd: Command, read: Read, cwd: str) -> Tasks | None:
             break
     if path is None or text is None:
         return None
-    base = posixpath.dirname(path)
+    base = posixpath.dirname(path) if workdir is None else _join(cwd, workdir)
+    if base is None:
+        return Tasks(unknown=f"`just` runs in a directory that cannot be told (`{workdir}`)")
+    aliases: dict[str, str] = {}
     recipes: dict[str, tuple[list[str], list[str]]] = {}
     order: list[str] = []
     variables: dict[str, str] = {}
@@ -383,6 +550,10 @@ def _just(cmd: Command, read: Read, cwd: str) -> Tasks | None:
         if s.split()[0] in ("import", "mod", "import?", "mod?"):
             modules = True
             continue
+        alias = re.match(r"^alias\s+([A-Za-z_][A-Za-z0-9_-]*)\s*:=\s*(\S+)", s)
+        if alias:
+            aliases[alias.group(1)] = alias.group(2)
+            continue
         if s.startswith(("set ", "alias ")):
             if s.startswith("set shell") and not any(w in s for w in ('"bash"', '"sh"', "'bash'",
                                                                        "'sh'", '"zsh"')):
@@ -398,6 +569,7 @@ def _just(cmd: Command, read: Read, cwd: str) -> Tasks | None:
             deps = [d.split("(")[0] for d in r.group(3).split() if not d.startswith(("&&", "#"))]
             recipes[current] = (deps, [])
             order.append(current)
+    ops = [aliases.get(o, o) for o in ops]
     names = [o for o in ops if o in recipes] or ([] if ops else (
         ["default"] if "default" in recipes else order[:1]))
     if not names:
@@ -437,6 +609,110 @@ def _just(cmd: Command, read: Read, cwd: str) -> Tasks | None:
 
     for name in names:
         why = visit(name, 0)
+        if why:
+            return Tasks(unknown=why)
+    return Tasks(tuple(lines))
+
+
+# --- Taskfile -------------------------------------------------------------------------------
+
+_TASK_VALUED = frozenset({"-t", "--taskfile", "-d", "--dir", "-o", "--output", "-C",
+                          "--concurrency", "--interval", "--sort", "-I"})
+_TASKFILES = ("Taskfile.yml", "taskfile.yml", "Taskfile.yaml", "taskfile.yaml",
+              "Taskfile.dist.yml", "taskfile.dist.yml", "Taskfile.dist.yaml", "taskfile.dist.yaml")
+
+
+def _taskfile(cmd: Command, read: Read, cwd: str) -> Tasks | None:
+    """``task X`` (go-task): ``tasks.X`` of the Taskfile, its ``deps`` and ``cmds`` (a string,
+    ``cmd:`` or ``task:`` item); a template, an included Taskfile or a missing task is unknown."""
+    ops, opts = _operands(cmd.args, _TASK_VALUED)
+    if cmd.args[:1] and cmd.args[0] in ("--version", "--help", "-h", "--list", "-l",
+                                         "--list-all", "-a", "--init", "-i"):
+        return None
+    given = opts.get("-t") or opts.get("--taskfile")
+    workdir = opts.get("-d") or opts.get("--dir")
+    start = _join(cwd, workdir) if workdir else cwd
+    if start is None:
+        return Tasks(unknown=f"`task` runs in a directory that cannot be told (`{workdir}`)")
+    path: str | None = None
+    for name in [given] if given else list(_TASKFILES):
+        p = _join(start, name)
+        if p is not None and read(p) is not None:
+            path = p
+            break
+    if path is None:
+        if given:
+            return Tasks(unknown=f"`task --taskfile {given}`: the Taskfile cannot be read")
+        return None
+    doc, why, _ = _load_yaml(read, path)
+    if why:
+        return Tasks(unknown=why)
+    if not isinstance(doc, dict) or not isinstance(doc.get("tasks"), dict):
+        return Tasks(unknown=f"`{path}`: its tasks cannot be told")
+    tasks: dict[str, object] = {str(k): v for k, v in doc["tasks"].items()}
+    base = posixpath.dirname(path)
+    goals = [o for o in ops if "=" not in o] or ["default"]
+    lines: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+
+    def visit(name: str, depth: int) -> str | None:
+        if "{{" in name:
+            return f"`{path}`: runs a task chosen by a template (`{name}`)"
+        if name in seen:
+            return None
+        seen.add(name)
+        if depth > MAX_DEPTH:
+            return f"`{path}`: tasks of `{name}` nested too deep to follow"
+        task = tasks.get(name)
+        if task is None:
+            return f"`task {name}`: the task is not in `{path}`"
+        where = base
+        if isinstance(task, str):
+            cmds: object = [task]
+            deps: object = []
+        elif isinstance(task, list):
+            cmds, deps = task, []
+        elif isinstance(task, dict):
+            cmds, deps = task.get("cmds") or ([task["cmd"]] if "cmd" in task else []), \
+                task.get("deps") or []
+            d = task.get("dir")
+            if d is not None:
+                joined = _join(base, str(d)) if "{{" not in str(d) else None
+                if joined is None:
+                    return f"`{path}`: the task `{name}` runs in a directory that cannot be told"
+                where = joined
+        else:
+            return f"`{path}`: the task `{name}` cannot be read"
+        if not isinstance(cmds, list) or not isinstance(deps, list):
+            return f"`{path}`: the task `{name}` cannot be read"
+        for dep in deps:
+            dep_name = dep.get("task") if isinstance(dep, dict) else dep
+            if not isinstance(dep_name, str):
+                return f"`{path}`: a dependency of `{name}` cannot be told"
+            why = visit(dep_name, depth + 1)
+            if why:
+                return why
+        for item in cmds:
+            if isinstance(item, dict) and "task" in item:
+                sub = item["task"]
+                if not isinstance(sub, str):
+                    return f"`{path}`: a task run by `{name}` cannot be told"
+                why = visit(sub, depth + 1)
+                if why:
+                    return why
+                continue
+            line = item.get("cmd", item.get("defer")) if isinstance(item, dict) else item
+            if isinstance(line, dict) and "task" in line:
+                return f"`{path}`: a deferred task of `{name}` is not followed here"
+            if not isinstance(line, str):
+                return f"`{path}`: a command of `{name}` cannot be read"
+            if "{{" in line:
+                return f"`{path}`: a command of `{name}` is a template (`{line.strip()}`)"
+            lines.append((line, where, f"{path}: {name}"))
+        return None
+
+    for goal in goals:
+        why = visit(goal, 0)
         if why:
             return Tasks(unknown=why)
     return Tasks(tuple(lines))
