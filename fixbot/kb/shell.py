@@ -217,6 +217,7 @@ class _Reader:
         self.aliases: dict[str, str] = aliases if aliases is not None else {}
         self.git_aliases: dict[str, str] = git_aliases if git_aliases is not None else {}
         self.path_dirs: list[str] = []
+        self.fds: dict[str, str] = {}  # `exec 3> FILE`: descriptor -> the file it writes
         self.items: list[Command | Assignment | FileWrite] = []
         self.functions: set[str] = set()
         self.errors: list[str] = []
@@ -334,6 +335,10 @@ class _Reader:
         dynamic = [_is_dynamic(w) for w in words]
         herestring = next((self.value(c.named_children[0]) for c in node.named_children
                            if c.type == "herestring_redirect" and c.named_children), None)
+        if herestring is not None:  # `install -m600 /dev/stdin ~/.netrc <<< "..."`
+            for target in self.stdin_targets(node):
+                self.items.append(FileWrite(target, herestring + "\n" + self.restore(_text(node)),
+                                            self.line(node)))
         self.normalise(values, dynamic, env, self.line(node), self.restore(_text(node)), herestring)
 
     def normalise(self, words: list[str], dynamic: list[bool], env: dict[str, str], line: int,
@@ -389,6 +394,9 @@ class _Reader:
         if prog == "git" and self.git_alias(cmd, dynamic[i + 1:]):
             return
         self.items.append(cmd)
+        if prog == "sed":
+            for target in _sed_in_place(list(args)):  # the expression is written into the file
+                self.items.append(FileWrite(target, text, line))
         if prog == "find":
             self.find_exec(words[i + 1:], dynamic[i + 1:], env, line, text)
         elif prog == "trap" and args and not args[0].startswith("-") and args[0].strip():
@@ -611,6 +619,17 @@ class _Reader:
         stages = [c for c in node.named_children if c.type != "comment"]
         for c in stages:
             self.walk(c)
+        for k in range(1, len(stages)):
+            # `echo ... | tee FILE` (`sudo tee`, `dd of=FILE`, `sponge FILE`): the earlier stages'
+            # output is written into the file
+            targets = self.stdin_targets(stages[k])
+            if not targets:
+                continue
+            content = " | ".join(self.restore(_text(c)) for c in stages[:k])
+            for target in targets:
+                self.items.append(FileWrite(target, content, self.line(node)))
+                if target.strip() in ("$GITHUB_PATH", "${GITHUB_PATH}"):
+                    self.path_dirs += self.echoed_dirs(stages[k - 1]) if k == 1 else ["?"]
         if len(stages) < 2 or not self.bare_shell(stages[-1]):
             return
         text = self.piped_text(stages[-2]) if len(stages) == 2 else None
@@ -619,6 +638,45 @@ class _Reader:
         else:  # `curl ... | bash`: a script that is not in the workflow runs
             self.items.append(Command("", (), {}, self.restore(_text(node)), self.line(node), "",
                                       ("pipe",)))
+
+    def stdin_targets(self, node: tree_sitter.Node) -> list[str]:
+        """Files a command writes its standard input into (``tee FILE``, ``sudo tee -a FILE``,
+        ``dd of=FILE``, ``sponge FILE``, ``install /dev/stdin FILE``)."""
+        if node.type == "redirected_statement":
+            body = node.child_by_field_name("body")
+            if body is None:
+                return []
+            node = body
+        if node.type != "command":
+            return []
+        words = [c.named_children[0] if c.type == "command_name" and c.named_children else c
+                 for c in node.named_children
+                 if c.type not in _REDIRECTS and c.type != "variable_assignment"]
+        values = [self.value(w) for w in words]
+        dyn = [_is_dynamic(w) for w in words]
+        i = 0
+        while i < len(values) and not dyn[i] and _program(values[i]) in _WRAPPERS:
+            i = _skip_wrapper(_program(values[i]), values, dyn, i + 1, {})
+        if i >= len(values) or dyn[i]:
+            return []
+        return _stdin_files(_program(values[i]), values[i + 1:])
+
+    def echoed_dirs(self, node: tree_sitter.Node | None) -> list[str]:
+        """What ``echo``/``printf`` print, word by word, as written ("?" for anything else)."""
+        if node is not None and node.type == "redirected_statement":
+            node = node.child_by_field_name("body")
+        name = node.child_by_field_name("name") if node is not None else None
+        if node is None or node.type != "command" or name is None:
+            return ["?"]
+        args = [self.value(c) for c in node.named_children[1:]
+                if c.type not in _REDIRECTS and c.type != "variable_assignment"]
+        if self.value(name) == "echo":
+            args = [a for a in args if a not in ("-n", "-e", "-E")]
+        elif self.value(name) == "printf" and args:
+            args = args[1:] if "%" in args[0] else [_ansi_c(args[0]).strip()]
+        else:
+            args = ["?"]
+        return [_resolved_dir(a) for a in args] or ["?"]
 
     def heredoc_pipe(self, stmt: tree_sitter.Node, body: tree_sitter.Node | None) -> None:
         """``cat <<EOF | bash``: the here-document reaches the shell through the pipe."""
@@ -648,14 +706,35 @@ class _Reader:
         docs = [self.restore(_text(c)) for r in stmt.named_children if r.type == "heredoc_redirect"
                 for c in r.named_children if c.type == "heredoc_body"]
         content = "\n".join([self.restore(_text(body)) if body is not None else "", *docs])
+        name = body.child_by_field_name("name") if body is not None else None
+        bare_exec = (body is not None and body.type == "command" and name is not None
+                     and self.value(name) == "exec" and len(body.named_children) == 1)
+        if docs and body is not None:  # `tee FILE <<EOF`: the document goes into the file
+            for target in self.stdin_targets(body):
+                self.items.append(FileWrite(target, content, self.line(stmt)))
         for redirect in stmt.named_children:
             if redirect.type != "file_redirect":
                 continue
             op = next((_text(c) for c in redirect.children if not c.is_named), "")
             dest = redirect.child_by_field_name("destination")
-            if dest is None or "<" in op or op.startswith(("2>", ">&", "<")) and "&>" not in op:
+            fd = redirect.child_by_field_name("descriptor")
+            if dest is None or "<" in op:
                 continue
-            self.items.append(FileWrite(self.value(dest), content, self.line(stmt)))
+            target = self.value(dest)
+            if op.startswith(">&") and target.isdigit():
+                if target in ("1", "2") or (fd is not None and _text(fd) not in ("1",)):
+                    continue
+                # `>&3` after `exec 3> FILE`: the write goes to FILE (an unknown one: /dev/fd/N)
+                self.items.append(FileWrite(self.fds.get(target, f"/dev/fd/{target}"), content,
+                                            self.line(stmt)))
+                continue
+            if op.startswith(("2>", ">&", "<")) and "&>" not in op:
+                continue
+            if fd is not None and _text(fd) == "2" and op in (">", ">>"):
+                continue  # the command's errors, not what it prints
+            if bare_exec and fd is not None and _text(fd).isdigit():
+                self.fds[_text(fd)] = target
+            self.items.append(FileWrite(target, content, self.line(stmt)))
 
     def github_path(self, stmt: tree_sitter.Node, body: tree_sitter.Node | None) -> None:
         """``echo DIR >> "$GITHUB_PATH"``: DIR's programs run by bare name in later steps."""
@@ -666,18 +745,7 @@ class _Reader:
             target = self.value(dest) if dest is not None else ""
             if target.strip() not in ("$GITHUB_PATH", "${GITHUB_PATH}"):
                 continue
-            name = body.child_by_field_name("name") if body is not None else None
-            if body is None or body.type != "command" or name is None:
-                self.path_dirs.append("?")
-                continue
-            args = [self.value(c) for c in body.named_children[1:] if c.type not in _REDIRECTS]
-            if self.value(name) == "echo":
-                args = [a for a in args if a not in ("-n", "-e", "-E")]
-            elif self.value(name) == "printf" and args:
-                args = args[1:] if "%" in args[0] else [_ansi_c(args[0]).strip()]
-            else:
-                args = ["?"]
-            self.path_dirs += args or ["?"]
+            self.path_dirs += self.echoed_dirs(body)
 
     def fed_script(self, body: tree_sitter.Node, stmt: tree_sitter.Node) -> None:
         """``bash <<EOF ... EOF``: the here-document is the script the shell runs."""
@@ -710,6 +778,85 @@ class _Reader:
             self.items.append(item)
         self.functions |= inner.functions
         self.path_dirs += inner.path_dirs
+
+
+_REALPATH = re.compile(r"^\$\((?:realpath|readlink -f|readlink -e|readlink -m)\s+"
+                       r"(?:\"([^\"$`]*)\"|'([^']*)'|([^\s\"'$`()]+))\s*\)(.*)$")
+
+
+def _resolved_dir(d: str) -> str:
+    """``$(realpath bin)`` is ``bin`` (the step's directory as the base); other words as written."""
+    m = _REALPATH.match(d.strip())
+    if m is None:
+        return d
+    inner = next(g for g in m.groups()[:3] if g is not None)
+    return inner.rstrip("/") + m.group(4)
+
+
+_INSTALL_VALUED = frozenset({"-m", "--mode", "-o", "--owner", "-g", "--group", "-S", "--suffix",
+                             "-t", "--target-directory", "--backup"})
+_SED_VALUED = frozenset({"-l", "--line-length"})
+
+
+def _stdin_files(prog: str, args: list[str]) -> list[str]:
+    """The files ``prog args`` writes its standard input into."""
+    if prog in ("tee", "sponge"):
+        return [a for a in args if not a.startswith("-")]
+    if prog == "dd":
+        return [a[3:] for a in args if a.startswith("of=")]
+    if prog in ("install", "cp"):
+        ops: list[str] = []
+        j = 0
+        while j < len(args):
+            a = args[j]
+            if a.startswith("-") and a not in ("-",):
+                j += 2 if a in _INSTALL_VALUED else 1
+                continue
+            ops.append(a)
+            j += 1
+        if len(ops) >= 2 and any(o in ("/dev/stdin", "-", "/proc/self/fd/0", "/dev/fd/0")
+                                 for o in ops[:-1]):
+            return [ops[-1]]
+    return []
+
+
+def _sed_in_place(args: list[str]) -> list[str]:
+    """The files ``sed -i`` edits in place (none without ``-i``)."""
+    in_place = script_given = False
+    operands: list[str] = []
+    j = 0
+    while j < len(args):
+        a = args[j]
+        if a in ("-e", "--expression", "-f", "--file"):
+            script_given = True
+            j += 2
+            continue
+        if a.startswith(("--expression=", "--file=")):
+            script_given = True
+        elif a.startswith("--in-place"):
+            in_place = True
+        elif a in _SED_VALUED:
+            j += 2
+            continue
+        elif a.startswith("-") and not a.startswith("--") and len(a) > 1:
+            cluster = a[1:]
+            k = 0
+            while k < len(cluster) and cluster[k] in "nrEsuzi":
+                if cluster[k] == "i":
+                    in_place = True
+                    break
+                k += 1
+            if k < len(cluster) and cluster[k] in "ef":
+                script_given = True
+                if k == len(cluster) - 1:
+                    j += 2
+                    continue
+        elif a != "--":
+            operands.append(a)
+        j += 1
+    if not in_place:
+        return []
+    return operands if script_given else operands[1:]
 
 
 def _skip_wrapper(prog: str, words: list[str], dynamic: list[bool], i: int,
