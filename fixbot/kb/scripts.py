@@ -92,11 +92,33 @@ def analyze_commands(script: Script, env: Mapping[str, str], git: bool,
             _file_write(item, st)
             continue
         _command(item, st)
+    if any(_untold_dir(d) for d in script.path_dirs):
+        st.stores.add(_UNTOLD_PATH)  # later steps' bare commands may be that directory's programs
     if calls is not None:
         calls.extend(st.calls)
     added = sorted(st.stores - set(stores)) + (["git"] if st.git and not git else [])
     return ScriptAnalysis(out.result().needs, out.result().unknown, tuple(st.may_push),
                           tuple(st.git_uses), tuple(added))
+
+
+# a store: a directory an earlier step put on $GITHUB_PATH that cannot be told (``$(cmd)``, a
+# variable): a later bare command not known here may be one of the repository's scripts
+_UNTOLD_PATH = "path:?"
+_OUTSIDE_DIRS = ("$HOME", "${HOME}", "~", "/", "\\", "$RUNNER_", "${RUNNER_", "${{ runner.",
+                 "$env:RUNNER_", "$env:HOME", "$env:USERPROFILE", "$env:ProgramFiles")
+_TOLD_DIRS = ("$GITHUB_WORKSPACE", "${GITHUB_WORKSPACE}", "${{ github.workspace }}",
+              "${{github.workspace}}", "$PWD", "${PWD}", "$env:GITHUB_WORKSPACE", "$pwd")
+
+
+def _untold_dir(d: str) -> bool:
+    """Whether a directory written to $GITHUB_PATH cannot be told (it may be the repository's)."""
+    d = d.strip()
+    if d == "?" or "$(" in d or "`" in d:
+        return True
+    if d.startswith(_OUTSIDE_DIRS) or (len(d) > 1 and d[1] == ":"):
+        return False
+    rest = next((d[len(p):] for p in _TOLD_DIRS if d == p or d.startswith(p + "/")), d)
+    return "$" in rest
 
 
 def _item_text(item: Command | Assignment | FileWrite) -> str:
@@ -158,6 +180,12 @@ def _command(cmd: Command, st: _State) -> None:
     call = script_call(cmd)
     if call is not None:
         st.calls.append(ScriptCall(call[0], call[1], env, cmd.line))
+        return
+    if (_UNTOLD_PATH in st.stores and (st.git or sees) and "/" not in cmd.path
+            and "\\" not in cmd.path and prog not in ("gh", "git") and prog not in _HTTP
+            and lookup_program(prog, cmd.line_text()) is None):
+        st.out.unknown_use(f"`{prog}` may be a repository script on a directory an earlier step "
+                           "put on $GITHUB_PATH")
         return
     if prog == "gh":
         _gh(cmd, env, sees, st)
