@@ -9,6 +9,7 @@ read as unknown).
 
 from __future__ import annotations
 
+import ast
 import shlex
 from dataclasses import dataclass
 
@@ -27,6 +28,21 @@ class PyCommand:
     line: int  # 1-based line in the script
     text: str  # the call's source (first 80 characters), for messages
     prefix: tuple[str, ...] = ()  # when argv is None: its leading literal elements (("git", "push") …)
+    cwd: str | None = ""  # a literal ``cwd=`` ("${NAME}" for an environment variable's value); "": not
+    # given (the script's own directory); None: chosen at run time
+
+
+@dataclass(frozen=True)
+class PyWrite:
+    """Text written into a file: ``open(p, "w").write(x)``, ``print(x, file=f)``,
+    ``Path(p).write_text(x)``."""
+
+    target: str | None  # the file: literal, "${NAME}" for an environment variable's value; None: unknown
+    content: str  # the text as far as it is known ("${NAME}" for environment variables), else its source
+    env: tuple[str, ...]  # environment variables the written text is built from
+    value: str | None  # the text when all of it is known (environment variables as "${NAME}")
+    line: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,7 @@ class PyFacts:
     unknown: tuple[str, ...]  # "line 12: subprocess.run with a command built at run time" …
     imports: tuple[str, ...]  # absolute dotted names; ``from m import n`` lists m and m.n
     error: str | None  # a parse error as one line; everything else is then empty
+    writes: tuple[PyWrite, ...] = ()  # text written into files
 
 
 _SUBPROCESS = frozenset(f"subprocess.{f}" for f in ("run", "call", "check_call", "check_output", "Popen"))
@@ -79,7 +96,8 @@ def analyze_python(source: str, package: str | None = None) -> PyFacts:
     reader = _ScriptReader(module, package)
     MetadataWrapper(module, unsafe_skip_copy=True).visit(reader)
     return PyFacts(tuple(reader.commands), tuple(reader.http), frozenset(reader.env_reads),
-                   tuple(dict.fromkeys(reader.unknown)), tuple(dict.fromkeys(reader.imports)), None)
+                   tuple(dict.fromkeys(reader.unknown)), tuple(dict.fromkeys(reader.imports)), None,
+                   tuple(reader.writes))
 
 
 def _split(text: str | None) -> Seq | None:
@@ -102,6 +120,7 @@ class _ScriptReader(ObjectReader):
         self.http: list[PyHttpCall] = []
         self.env_reads: set[str] = set()
         self.imports: list[str] = []
+        self.writes: list[PyWrite] = []
         self.in_import = 0
 
     def text(self, node: cst.CSTNode) -> str:
@@ -233,6 +252,165 @@ class _ScriptReader(ObjectReader):
                 self.note(node, f"{name} runs code or requests that are not analysed")
         if isinstance(node.func, cst.Attribute) and (recv := self.obj_of(node.func.value)):
             self._method_call(node, recv, node.func.attr.value, pos)
+        self._file_write(node, names, pos)
+
+    # --- files written --------------------------------------------------------------------------
+
+    def _file_write(self, node: cst.Call, names: frozenset[str], pos: list[cst.BaseExpression]) -> None:
+        content: cst.BaseExpression | None = None
+        target: str | None = None
+        func = node.func
+        if "builtins.print" in names:
+            out = self.kwarg(node, "file")
+            opened = self._opened(out) if out is not None else None
+            if opened is None or not pos:
+                return
+            target, content = opened[0], pos[0]
+        elif isinstance(func, cst.Attribute) and func.attr.value in ("write", "writelines") and pos:
+            opened = self._opened(func.value)
+            if opened is None:
+                return
+            target, content = opened[0], pos[0]
+        elif isinstance(func, cst.Attribute) and func.attr.value in ("write_text", "write_bytes"):
+            content = pos[0] if pos else self.kwarg(node, "data")
+            if content is None:
+                return
+            target = self._path_of(func.value)
+        else:
+            return
+        env = tuple(dict.fromkeys(self._env_names(content)))
+        value = self.path_value(content)
+        known = value if value is not None else self.render(content)
+        source = self.module.code_for_node(content)
+        self.writes.append(PyWrite(target, known if known is not None else source, env, value,
+                                   self.line(node), self.text(node)))
+
+    def _opened(self, expr: cst.BaseExpression, depth: int = 0) -> tuple[str | None] | None:
+        """``(path,)`` when ``expr`` is a file opened for writing (path None: not known)."""
+        if depth > 8:
+            return None
+        if isinstance(expr, cst.Name) and (bound := self.bound_value(expr)):
+            return self._opened(bound[0], depth + 1)
+        if not isinstance(expr, cst.Call):
+            return None
+        pos = [a.value for a in expr.args if a.keyword is None and not a.star]
+        names = self.qnames(expr.func)
+        if names & {"builtins.open", "io.open", "codecs.open"}:
+            path = pos[0] if pos else self.kwarg(expr, "file") or self.kwarg(expr, "filename")
+            mode = pos[1] if len(pos) > 1 else self.kwarg(expr, "mode")
+            where = self.path_value(path) if path is not None else None
+        elif isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "open":
+            mode = pos[0] if pos else self.kwarg(expr, "mode")
+            where = self._path_of(expr.func.value)
+        else:
+            return None
+        if mode is None:
+            return None  # read
+        text = self.string(mode)
+        if text is not None and not any(c in text for c in "wax+"):
+            return None
+        return (where,)
+
+    def _path_of(self, expr: cst.BaseExpression, depth: int = 0) -> str | None:
+        """The path a ``pathlib.Path`` expression names, when it is known."""
+        if depth > 8:
+            return None
+        if isinstance(expr, cst.Name) and (bound := self.bound_value(expr)):
+            return self._path_of(bound[0], depth + 1)
+        if isinstance(expr, cst.Call) and self.qnames(expr.func) & {
+                "pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"}:
+            parts = [self.path_value(a.value) for a in expr.args if a.keyword is None and not a.star]
+            if not parts or any(p is None for p in parts) or len(parts) != len(expr.args):
+                return None
+            return "/".join(p for p in parts if p is not None)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            left = self._path_of(expr.left, depth + 1)
+            right = self.path_value(expr.right)
+            return f"{left}/{right}" if left is not None and right is not None else None
+        return None
+
+    def _env_names(self, expr: cst.CSTNode, depth: int = 0) -> list[str]:
+        """The environment variables whose values ``expr`` is built from (names bound once followed)."""
+        if depth > 8:
+            return []
+        out: list[str] = []
+        if isinstance(expr, cst.BaseExpression) and (name := self._env_value(expr)) is not None:
+            return [name]
+        if isinstance(expr, cst.Name) and (bound := self.bound_value(expr)):
+            return self._env_names(bound[0], depth + 1)
+        for child in expr.children:
+            out += self._env_names(child, depth + 1)
+        return out
+
+    def _env_value(self, expr: cst.BaseExpression) -> str | None:
+        """The variable ``os.environ["X"]`` / ``os.getenv("X")`` / ``os.environ.get("X")`` reads."""
+        key: cst.BaseExpression | None = None
+        if isinstance(expr, cst.Subscript) and "os.environ" in self.qnames(expr.value) \
+                and len(expr.slice) == 1:
+            idx = expr.slice[0].slice
+            key = idx.value if isinstance(idx, cst.Index) else None
+        elif isinstance(expr, cst.Call) and self.qnames(expr.func) & {"os.getenv", "os.environ.get"}:
+            first = expr.args[0] if expr.args else None
+            key = first.value if first is not None and first.keyword is None else self.kwarg(expr, "key")
+        else:
+            return None
+        name = self.string(key) if key is not None else None
+        return name if name is not None else "?"
+
+    def path_value(self, expr: cst.BaseExpression, depth: int = 0) -> str | None:
+        """A string built from literals and environment variables ("${NAME}"): ``+``,
+        ``os.path.join``, ``os.path.expanduser``, f-strings, ``str(...)``, ``pathlib.Path``."""
+        if depth > 8:
+            return None
+        env = self._env_value(expr)
+        if env is not None:
+            return None if env == "?" else "${" + env + "}"
+        if isinstance(expr, cst.Name) and (bound := self.bound_value(expr)):
+            return self.path_value(bound[0], depth + 1)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            left, right = self.path_value(expr.left, depth + 1), self.path_value(expr.right, depth + 1)
+            return left + right if left is not None and right is not None else None
+        if isinstance(expr, cst.FormattedString):
+            prefix = expr.prefix.replace("f", "").replace("F", "")
+            quote = expr.start[len(expr.prefix):]
+            out: list[str] = []
+            for part in expr.parts:
+                if isinstance(part, cst.FormattedStringExpression):
+                    if part.conversion or part.format_spec:
+                        return None
+                    inner = self.path_value(part.expression, depth + 1)
+                    if inner is None:
+                        return None
+                    out.append(inner)
+                elif isinstance(part, cst.FormattedStringText):
+                    text = part.value.replace("{{", "{").replace("}}", "}")
+                    try:
+                        out.append(str(ast.literal_eval(prefix + quote + text + expr.end)))
+                    except (ValueError, SyntaxError):
+                        return None
+            return "".join(out)
+        if isinstance(expr, cst.Call):
+            names = self.qnames(expr.func)
+            args = [a.value for a in expr.args if a.keyword is None and not a.star]
+            if len(args) != len(expr.args):
+                return None
+            if "os.path.join" in names and args:
+                parts = [self.path_value(a, depth + 1) for a in args]
+                if any(p is None for p in parts):
+                    return None
+                joined = ""
+                for p in parts:
+                    assert p is not None
+                    joined = p if p.startswith("/") or not joined else joined.rstrip("/") + "/" + p
+                return joined
+            if names & {"os.path.expanduser", "builtins.str", "os.fspath", "os.path.normpath"} \
+                    and len(args) == 1:
+                return self.path_value(args[0], depth + 1)
+            if names & {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"}:
+                return self._path_of(expr, depth + 1)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            return self._path_of(expr, depth + 1)
+        return self.string(expr)
 
     def _method_call(self, node: cst.Call, recv: Obj, method: str, pos: list[cst.BaseExpression]) -> None:
         if recv.kind == "gitcmd":
@@ -320,8 +498,11 @@ class _ScriptReader(ObjectReader):
     def _command(self, node: cst.Call, label: str, argv: Seq | None, shell: str | None,
                  dynamic: bool) -> None:
         full = argv.argv if argv else None
+        given = self.kwarg(node, "cwd")
+        cwd = "" if given is None or (isinstance(given, cst.Name) and given.value == "None") \
+            else self.path_value(given)
         self.commands.append(PyCommand(full, shell, self.line(node), self.text(node),
-                                       argv.prefix if argv and full is None else ()))
+                                       argv.prefix if argv and full is None else (), cwd))
         if dynamic:
             self.note(node, f"{label} with a command built at run time")
 

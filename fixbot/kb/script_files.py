@@ -14,11 +14,15 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fixbot.kb.model import Need, ScriptAnalysis
 from fixbot.kb.scripts import ScriptCall, analyze_commands
 from fixbot.kb.shell import Command, Script, expand_known_vars, from_argv, parse
-from fixbot.kb.token import JOB, credential
+from fixbot.kb.token import JOB, credential, names_job_token
+
+if TYPE_CHECKING:
+    from fixbot.kb.python_script import PyWrite
 
 MAX_DEPTH = 3
 # Publishing and signing commands that may use an OIDC token when the job is granted one.
@@ -69,7 +73,7 @@ class ScriptReader:
 
             self._shell(parse_pwsh(script), env, git, res, 0, _clean_dir(cwd))
         elif lang == "python":
-            self._python(script, env, git, res, 0, "the `python` script")
+            self._python(script, env, git, res, 0, "the `python` script", _clean_dir(cwd))
         else:
             res.unknown.append(f"a `{lang}` script, which no parser here reads")
         return res.done()
@@ -129,7 +133,7 @@ class ScriptReader:
         lang, path = call.language, call.path
         if lang.endswith("-code"):
             if lang == "python-code":
-                self._python(path, call.env, git, res, depth + 1, "inline `python -c` code")
+                self._python(path, call.env, git, res, depth + 1, "inline `python -c` code", cwd)
             else:
                 res.unknown.append(f"inline `{lang[:-5]}` code, which no parser here reads")
             return
@@ -138,7 +142,7 @@ class ScriptReader:
             for cand in (f"{mod}.py", f"{mod}/__main__.py"):
                 body = self.read_text(cand) if depth < MAX_DEPTH else None
                 if body is not None:
-                    self._python(body, call.env, git, res, depth + 1, f"`{cand}`")
+                    self._python(body, call.env, git, res, depth + 1, f"`{cand}`", cwd)
                     return
             if self.read_text(f"{mod}/__init__.py") is None and "/" not in mod:
                 return  # an installed module (`python -m pip`), not the repository's
@@ -163,7 +167,7 @@ class ScriptReader:
         if lang in ("shell", "executable") and not _python_shebang(body):
             self._shell(parse(body), call.env, git, res, depth + 1)
         elif lang == "python" or _python_shebang(body):
-            self._python(body, call.env, git, res, depth + 1, f"`{path}`")
+            self._python(body, call.env, git, res, depth + 1, f"`{path}`", cwd)
         elif lang == "pwsh":
             from fixbot.kb.pwsh import parse_pwsh
 
@@ -172,7 +176,8 @@ class ScriptReader:
             res.unknown.append(f"runs `{path}`, a {lang} script, which no parser here reads")
 
     def _python(self, source: str, env: Mapping[str, str], git: bool, res: _Acc, depth: int,
-                what: str) -> None:
+                what: str, cwd: str | None = "") -> None:
+        """``cwd``: the directory the script runs in (None: chosen at run time)."""
         from fixbot.kb.python_script import analyze_python
 
         facts = analyze_python(source)
@@ -190,7 +195,10 @@ class ScriptReader:
                 parsed = parse(cmd.shell)
             else:
                 continue  # dynamic: already in facts.unknown
-            self._shell(parsed, env, git, res, depth)
+            where = cwd if not cmd.cwd else _resolve(cwd, cmd.cwd)
+            self._shell(parsed, env, git, res, depth, where)
+        for w in facts.writes:
+            _python_write(w, env, res, cwd)
         for call in facts.http:
             if not reach or call.authenticated is False:
                 continue
@@ -208,6 +216,34 @@ class ScriptReader:
             flags = ("-H", "Authorization: token ${{ github.token }}", "-X", call.method)
             self._shell(Script((Command("curl", (*flags, call.url), {}, call.text, call.line),)),
                         env, git, res, depth)
+
+
+# files a job-token write to which stays inside the run (as in fixbot.kb.scripts)
+_HARMLESS_TARGETS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "/dev/null", "/dev/stdout",
+                     "/dev/stderr")
+
+
+def _python_write(w: PyWrite, env: Mapping[str, str], res: _Acc, cwd: str | None) -> None:
+    """A file a Python script writes: a repository directory added to $GITHUB_PATH (``path:DIR``);
+    the job token written into $GITHUB_ENV (``github-env``) or any other file (``disk``), as the
+    shell reader's file writes."""
+    target = w.target if w.target is not None else "?"
+    if "GITHUB_PATH" in target:
+        if w.value is not None:
+            for line in w.value.splitlines():
+                added = _path_dir(line, cwd) if line.strip() else None
+                if added is not None:
+                    res.stores.add(f"path:{added}")
+        return
+    text = w.content + "".join(f" ${{{v}}}" for v in w.env if v != "?")
+    if credential(text, env) != JOB and not names_job_token(text):
+        return
+    if "GITHUB_ENV" in target:
+        res.stores.add("github-env")
+    elif not any(t in target for t in _HARMLESS_TARGETS):
+        res.stores.add("disk")
+        if target.rstrip("/").endswith(("curlrc", "wgetrc", "netrc")) or target == "?":
+            res.stores.add("curl")
 
 
 class _Acc:
