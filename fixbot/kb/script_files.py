@@ -195,7 +195,7 @@ class ScriptReader:
                 parsed = parse(cmd.shell)
             else:
                 continue  # dynamic: already in facts.unknown
-            where = cwd if not cmd.cwd else _resolve(cwd, cmd.cwd)
+            where = cwd if cmd.cwd == "" else None if cmd.cwd is None else _resolve(cwd, cmd.cwd)
             self._shell(parsed, env, git, res, depth, where)
         for w in facts.writes:
             _python_write(w, env, res, cwd)
