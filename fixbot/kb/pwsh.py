@@ -69,6 +69,12 @@ _PWSH_VALUED = frozenset({"executionpolicy", "ep", "ex", "workingdirectory", "wd
 _SET_ALIAS = frozenset({"set-alias", "sal", "new-alias", "nal"})
 # Set-Alias / New-Alias parameters that take a value (other than -Name and -Value)
 _ALIAS_VALUED = frozenset({"description", "option", "scope"})
+# cmdlets that write files (their pipeline input or -Value)
+_FILE_WRITERS = frozenset({"out-file", "set-content", "add-content", "sc", "ac", "tee-object",
+                           "tee"})
+_WRITE_SWITCHES = frozenset({"append", "nonewline", "noclobber", "force", "passthru", "whatif",
+                             "confirm", "asbytestream", "usetransaction", "inputobject"})
+_HARMLESS_TARGETS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "$NULL")
 _KEYWORD_COMMANDS = frozenset({"exit", "return", "throw", "break", "continue"})
 _BACKTICK = {"0": "\0", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
              "v": "\v"}
@@ -102,6 +108,11 @@ class _Reader:
         self.functions: set[str] = set()
         self.errors: list[str] = []
         self.aliases: dict[str, str] = {}  # Set-Alias name -> the program it runs ("" dynamic)
+        self.path_dirs: list[str] = []  # directories written to $env:GITHUB_PATH ("?": untold)
+        # `$a = @('push', ...)`: a variable bound once to literal strings (None: anything else)
+        self.arrays: dict[str, list[str] | None] = {}
+        self.hashes: set[str] = set()
+        self.pipe_input: tuple[str, str | None] | None = None  # (text, value) piped to a command
 
     # --- text ----------------------------------------------------------------------------
 
@@ -129,8 +140,92 @@ class _Reader:
             self.set_environment_variable(node)
         elif t in ("comment", "verbatim_string_characters", "verbatim_here_string_characters"):
             return
+        elif t == "pipeline_chain":
+            self.pipeline_chain(node)
         else:
             self.walk_children(node)
+
+    def pipeline_chain(self, node: tree_sitter.Node) -> None:
+        """Stages in order; a stage's input is what the stages before it write (``"..." |
+        Out-File FILE``), and ``"..." > FILE`` writes the expression into FILE."""
+        done: list[tree_sitter.Node] = []
+        for c in node.named_children:
+            if c.type == "comment":
+                continue
+            if c.type == "redirections":
+                self.walk(c)
+                text = " | ".join(self.restore(_text(d)) for d in done)
+                value = self.stage_value(done[-1]) if len(done) == 1 else None
+                for r in c.named_children:
+                    if r.type == "redirection":
+                        self.redirect(r, text, value)
+                continue
+            if c.type == "command" and done:
+                text = " | ".join(self.restore(_text(d)) for d in done)
+                self.pipe_input = (text, self.stage_value(done[-1]) if len(done) == 1 else None)
+            self.walk(c)
+            self.pipe_input = None
+            done.append(c)
+
+    def stage_value(self, node: tree_sitter.Node) -> str | None:
+        """What a pipeline stage writes when it is a string (``"$env:GITHUB_WORKSPACE/bin"``)."""
+        inner = _unwrap(node)
+        if inner.type == "string_literal":
+            return self.restore(self.string(inner)[0])
+        return None
+
+    def redirect(self, node: tree_sitter.Node, content: str, value: str | None) -> None:
+        """``> FILE`` / ``>> FILE`` (the success stream, ``1>``, ``*>``): a file write."""
+        op = next((c for c in node.named_children if c.type == "file_redirection_operator"), None)
+        name = next((c for c in node.named_children if c.type == "redirected_file_name"), None)
+        if op is None or name is None:
+            return
+        if _text(op).strip() not in (">", ">>", "1>", "1>>", "*>", "*>>"):
+            return
+        parts = [c for c in name.named_children if c.type != "command_argument_sep"]
+        if not parts:
+            return
+        target = self.restore("".join(v for v in self.word(parts[0]).values))
+        if any(h in target.upper() for h in _HARMLESS_TARGETS):
+            return  # step outputs, the job summary, $null: nothing a later step reads as a file
+        self.file_write(target, content, value, self.line(node))
+
+    def file_write(self, target: str, content: str, value: str | None, line: int) -> None:
+        self.items.append(FileWrite(target, content, line))
+        if target.strip().lower() in ("$env:github_path", "${env:github_path}"):
+            self.path_dirs.append(value if value is not None else "?")
+
+    def bind_array(self, name: str, value: tree_sitter.Node | None) -> None:
+        """``$a = @('push', 'origin')``: remember the literal strings (once bound only)."""
+        key = name.lower()
+        if value is not None and _unwrap(value).type == "hash_literal_expression":
+            self.hashes.add(key)  # `@params` of a hashtable: named parameters, read as written
+            return
+        items = self.literal_list(value) if value is not None else None
+        self.arrays[key] = None if key in self.arrays else items
+
+    def literal_list(self, node: tree_sitter.Node) -> list[str] | None:
+        """The strings of ``@('a', 'b')`` / ``'a', 'b'`` / ``'a'`` when all are literal."""
+        inner = _unwrap(node)
+        if inner.type == "array_expression":
+            stmts = [c for c in inner.named_children if c.type == "statement_list"]
+            if not stmts:
+                return []
+            kids = [c for c in stmts[0].named_children if c.type != "comment"]
+            if len(kids) != 1:
+                return None
+            inner = _unwrap(kids[0])
+        elems = [_unwrap(c) for c in inner.named_children] if (
+            inner.type == "array_literal_expression") else [inner]
+        out: list[str] = []
+        for e in elems:
+            if e.type != "string_literal":
+                return None
+            text, literal = self.string(e)
+            if not literal:
+                return None
+            out.append(text)
+        return out
 
     def walk_children(self, node: tree_sitter.Node) -> None:
         for c in node.named_children:
@@ -156,6 +251,8 @@ class _Reader:
         if exported:
             name = rest
         operator = _text(op)
+        if not exported:
+            self.bind_array(name, value if operator == "=" else None)
         if operator == "=" or operator == "??=":
             text = self.expression(value)
         elif operator == "+=":
@@ -197,6 +294,7 @@ class _Reader:
     # --- commands ------------------------------------------------------------------------
 
     def command(self, node: tree_sitter.Node) -> None:
+        piped, self.pipe_input = self.pipe_input, None
         operator = next((c for c in node.children if c.type == "command_invokation_operator"), None)
         name = next((c for c in node.named_children if c.type in ("command_name", "command_name_expr")), None)
         elements = next((c for c in node.named_children if c.type == "command_elements"), None)
@@ -209,8 +307,21 @@ class _Reader:
             self.walk(e)
             if e.type != "redirection":
                 words.append(self.word(e))
+        for e in elements.named_children if elements is not None else []:
+            if e.type == "redirection":  # `Write-Output ... > FILE`
+                self.redirect(e, self.restore(_text(node)), None)
         if name is None:
             return
+        splat_unknown = False
+        for w in words:
+            if len(w.values) == 1 and w.values[0].startswith("@") and w.node is not None and (
+                    _unwrap(w.node).type == "variable"):
+                key = w.values[0][1:].lower()
+                bound = self.arrays.get(key)
+                if bound is not None:
+                    w.values, w.dynamic = list(bound), False
+                elif key not in self.hashes and "-" not in _text(name):
+                    splat_unknown = True  # `& git @args`: arguments chosen at run time
         if name.type == "command_name_expr" and name.named_children:
             inner = name.named_children[0]
             if inner.type == "script_block_expression":
@@ -233,17 +344,82 @@ class _Reader:
             program = _program(path) if path else ""
         if program in _SET_ALIAS:
             self.set_alias(words)
+        if splat_unknown:
+            program = ""
+        if program in _FILE_WRITERS:
+            self.writer(program, words, piped, self.line(node))
         cmd = Command(program, tuple(self.restore(v) for w in words for v in w.values), {},
                       self.restore(_text(node)).rstrip(), self.line(node), self.restore(path))
         if program in _IEX:
             self.invoke_expression(cmd, words)
         elif program in _START_PROCESS:
             self.start_process(cmd, words)
+        elif program == "cmd" and self.cmd_c(cmd, words):
+            return
         elif program in POWERSHELLS or program in SHELLS:
             if not self.nested_shell(cmd, words):
                 self.items.append(cmd)
         else:
             self.items.append(cmd)
+
+    def writer(self, program: str, words: list[_Word], piped: tuple[str, str | None] | None,
+               line: int) -> None:
+        """``Out-File``/``Set-Content``/``Add-Content``/``Tee-Object``: the files they write, with
+        their pipeline input or ``-Value``."""
+        targets: list[str] = []
+        values: list[str] = []
+        positional: list[_Word] = []
+        i = 0
+        while i < len(words):
+            w = words[i]
+            if w.parameter and w.values:
+                flag = w.values[0].lstrip("-").rstrip(":").lower()
+                if flag in _WRITE_SWITCHES or i + 1 >= len(words) or words[i + 1].parameter:
+                    i += 1
+                    continue
+                nxt = [self.restore(v) for v in words[i + 1].values]
+                if flag in ("filepath", "path", "literalpath", "pspath", "lp", "file"):
+                    targets += nxt
+                elif flag == "value":
+                    values += nxt
+                i += 2
+                continue
+            positional.append(w)
+            i += 1
+        if positional and not targets:
+            targets += [self.restore(v) for v in positional.pop(0).values]
+        if positional and not values and program not in ("out-file", "tee-object", "tee"):
+            values += [self.restore(v) for v in positional.pop(0).values]
+        if piped is not None:
+            content, value = piped
+        elif values:
+            content, value = "\n".join(values), (values[0] if len(values) == 1 else None)
+        else:
+            return
+        for t in targets:
+            self.file_write(t, content, value, line)
+
+    def cmd_c(self, cmd: Command, words: list[_Word]) -> bool:
+        """``cmd /c "git push"``: the commands of the command line (True if read)."""
+        at = next((k for k, w in enumerate(words) if len(w.values) == 1
+                   and w.values[0].lower() in ("/c", "/k", "/r")), None)
+        if at is None:
+            return False
+        rest = words[at + 1:]
+        if not rest:
+            return False
+        if any(w.dynamic for w in rest):
+            self.items.append(dataclasses.replace(cmd, program="", wrappers=("cmd",)))
+            return True
+        body = self.restore(" ".join(v for w in rest for v in w.values)).strip()
+        for part in re.split(r"&&|\|\||[&|]", body):
+            argv = _split_windows(part)
+            if not argv:
+                continue
+            dynamic = "%" in argv[0] or "!" in argv[0]
+            self.items.append(Command("" if dynamic else _program(argv[0]), tuple(argv[1:]), {},
+                                      cmd.text, cmd.line, argv[0], ("cmd",)))
+        return True
 
     def set_alias(self, words: list[_Word]) -> None:
         """``Set-Alias [-Name] ship [-Value] git``: later commands named ``ship`` run git."""
@@ -350,6 +526,7 @@ class _Reader:
             self.errors.append(inner.error)
         self.items.extend(inner.items)
         self.functions |= inner.functions
+        self.path_dirs += inner.path_dirs
 
     def inline_sh(self, cmd_name: str, body: str, line: int) -> None:
         inner = parse_sh(body)
@@ -358,6 +535,7 @@ class _Reader:
         for item in inner.items:
             self.items.append(dataclasses.replace(item, line=line + item.line - 1))
         self.functions |= inner.functions
+        self.path_dirs += inner.path_dirs
 
     # --- words ---------------------------------------------------------------------------
 
@@ -379,6 +557,10 @@ class _Reader:
             w = self.word(inner)
             w.node = node
             return w
+        if t == "array_expression":
+            items = self.literal_list(node)
+            if items is not None:
+                return _Word(items, literal=True, node=node)
         if t == "string_literal":
             value, literal = self.string(node)
             return _Word([value], dynamic=not literal, literal=literal, node=node)
@@ -565,7 +747,8 @@ def _read(text: str, exprs: list[str], depth: int, line0: int) -> Script:
         return Script((), error=f"line {line}: the PowerShell script cannot be parsed")
     reader = _Reader(exprs, depth, line0)
     reader.walk(root)
-    return Script(tuple(reader.items), frozenset(reader.functions), "; ".join(reader.errors) or None)
+    return Script(tuple(reader.items), frozenset(reader.functions), "; ".join(reader.errors) or None,
+                  path_dirs=tuple(reader.path_dirs))
 
 
 @lru_cache(maxsize=4096)

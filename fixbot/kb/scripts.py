@@ -129,7 +129,7 @@ def _item_text(item: Command | Assignment | FileWrite) -> str:
 
 # files a job-token write to which stays inside the run (step outputs and the job summary are
 # handled by the transforms; /dev/* is not a file)
-_HARMLESS_TARGETS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "/dev/null", "/dev/stdout",
+_HARMLESS_TARGETS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "/dev/null", "/dev/stdout", "$null",
                      "/dev/stderr")
 
 
