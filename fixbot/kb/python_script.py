@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import shlex
 from dataclasses import dataclass
+from functools import lru_cache
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -87,6 +88,7 @@ _OPAQUE = ("runpy", "builtins.exec", "builtins.eval", "urllib.request.build_open
 _PROGRAM_LIBS = ("sh", "plumbum", "invoke", "fabric", "delegator", "sarge", "pexpect")
 
 
+@lru_cache(maxsize=1024)
 def analyze_python(source: str, package: str | None = None) -> PyFacts:
     """Facts about a Python script; ``package`` (``pkg`` for ``python -m pkg.mod``) resolves ``from .``."""
     try:

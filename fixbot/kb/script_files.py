@@ -42,12 +42,29 @@ class StepScript:
     unread: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not in the context
 
 
+_ANSWERS: dict[tuple[object, ...], StepScript] = {}
+_MAX_ANSWERS = 20_000
+
+
 class ScriptReader:
     def __init__(self, read_text: Callable[[str], str | None]) -> None:
         self.read_text = read_text
 
     def run_step(self, script: str, shell: str, env: Mapping[str, str], git: bool,
                  stores: frozenset[str] = frozenset(), cwd: str = "") -> StepScript:
+        """What a step's script does (see :meth:`_run_step`); both transforms ask about the same
+        steps, and a job with several checkouts asks again for each: answers are kept per
+        repository context (the result is never changed by callers)."""
+        key = (self.read_text, script, shell, tuple(sorted(env.items())), git, stores, cwd)
+        found = _ANSWERS.get(key)
+        if found is None:
+            if len(_ANSWERS) > _MAX_ANSWERS:
+                _ANSWERS.clear()
+            found = _ANSWERS[key] = self._run_step(script, shell, env, git, stores, cwd)
+        return found
+
+    def _run_step(self, script: str, shell: str, env: Mapping[str, str], git: bool,
+                  stores: frozenset[str] = frozenset(), cwd: str = "") -> StepScript:
         """What a ``run:`` step with ``shell:`` (as written, "" for the default) does; ``git``:
         checkout's credentials are persisted; ``stores``: tools configured with the job token
         (``path:DIR``: a repository directory an earlier step put on $GITHUB_PATH); ``cwd``: the

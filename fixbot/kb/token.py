@@ -34,6 +34,8 @@ _VAR = re.compile(r"\$env:([A-Za-z_][A-Za-z0-9_]*)|"
 def names_job_token(value: str) -> bool:
     """Whether a ``${{ }}`` expression in ``value`` names the job token (``github.token``,
     ``secrets.GITHUB_TOKEN``, alone or inside a larger expression)."""
+    if "${{" not in value:
+        return False
     return any(_JOB_TOKEN.search(m.group(1)) for m in _EXPRESSION.finditer(value))
 
 
@@ -73,6 +75,8 @@ def credential(value: str, env: Mapping[str, str] | None = None, depth: int = 0)
     ``env`` maps variable names to their values as far as they are known; ``$NAME`` and
     ``${{ env.NAME }}`` are resolved through it (a few levels deep).
     """
+    if "$" not in value and "`" not in value:
+        return NONE  # no expression, variable or command output: plain text
     if names_job_token(value):
         return JOB
     found: list[Credential] = []
