@@ -561,15 +561,16 @@ class _Reader:
         self.inline(body, cmd.env, cmd.line)
         return True
 
-    def bare_shell(self, node: tree_sitter.Node) -> bool:
-        """Whether ``node`` (a pipeline's stage) is a shell reading its script from its input."""
+    def unwrapped(self, node: tree_sitter.Node) -> tuple[list[str], list[bool], int] | None:
+        """A pipeline stage's words (values, which are dynamic) and the index of the program
+        after wrappers (``sudo``, ``env``...); None when the stage is not a simple command."""
         if node.type == "redirected_statement":
             body = node.child_by_field_name("body")
             if body is None:
-                return False
+                return None
             node = body
         if node.type != "command":
-            return False
+            return None
         words = [c.named_children[0] if c.type == "command_name" and c.named_children else c
                  for c in node.named_children
                  if c.type not in _REDIRECTS and c.type != "variable_assignment"]
@@ -578,6 +579,14 @@ class _Reader:
         i = 0
         while i < len(values) and not dyn[i] and _program(values[i]) in _WRAPPERS:
             i = _skip_wrapper(_program(values[i]), values, dyn, i + 1, {})
+        return values, dyn, i
+
+    def bare_shell(self, node: tree_sitter.Node) -> bool:
+        """Whether ``node`` (a pipeline's stage) is a shell reading its script from its input."""
+        unwrapped = self.unwrapped(node)
+        if unwrapped is None:
+            return False
+        values, dyn, i = unwrapped
         if i >= len(values) or dyn[i] or _program(values[i]) not in SHELLS:
             return False
         j = i + 1
@@ -642,21 +651,10 @@ class _Reader:
     def stdin_targets(self, node: tree_sitter.Node) -> list[str]:
         """Files a command writes its standard input into (``tee FILE``, ``sudo tee -a FILE``,
         ``dd of=FILE``, ``sponge FILE``, ``install /dev/stdin FILE``)."""
-        if node.type == "redirected_statement":
-            body = node.child_by_field_name("body")
-            if body is None:
-                return []
-            node = body
-        if node.type != "command":
+        unwrapped = self.unwrapped(node)
+        if unwrapped is None:
             return []
-        words = [c.named_children[0] if c.type == "command_name" and c.named_children else c
-                 for c in node.named_children
-                 if c.type not in _REDIRECTS and c.type != "variable_assignment"]
-        values = [self.value(w) for w in words]
-        dyn = [_is_dynamic(w) for w in words]
-        i = 0
-        while i < len(values) and not dyn[i] and _program(values[i]) in _WRAPPERS:
-            i = _skip_wrapper(_program(values[i]), values, dyn, i + 1, {})
+        values, dyn, i = unwrapped
         if i >= len(values) or dyn[i]:
             return []
         return _stdin_files(_program(values[i]), values[i + 1:])
