@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fixbot.kb.model import Need, ScriptAnalysis
-from fixbot.kb.scripts import ScriptCall, analyze_commands
+from fixbot.kb.scripts import ScriptCall, analyze_commands, written_token_stores
 from fixbot.kb.shell import Command, Script, expand_known_vars, from_argv, parse
-from fixbot.kb.token import JOB, credential, names_job_token
+from fixbot.kb.token import JOB, credential
 
 if TYPE_CHECKING:
     from fixbot.kb.python_script import PyWrite
@@ -235,11 +235,6 @@ class ScriptReader:
                         env, git, res, depth)
 
 
-# files a job-token write to which stays inside the run (as in fixbot.kb.scripts)
-_HARMLESS_TARGETS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "/dev/null", "/dev/stdout",
-                     "/dev/stderr")
-
-
 def _python_write(w: PyWrite, env: Mapping[str, str], res: _Acc, cwd: str | None) -> None:
     """A file a Python script writes: a repository directory added to $GITHUB_PATH (``path:DIR``);
     the job token written into $GITHUB_ENV (``github-env``) or any other file (``disk``), as the
@@ -253,14 +248,7 @@ def _python_write(w: PyWrite, env: Mapping[str, str], res: _Acc, cwd: str | None
                     res.stores.add(f"path:{added}")
         return
     text = w.content + "".join(f" ${{{v}}}" for v in w.env if v != "?")
-    if credential(text, env) != JOB and not names_job_token(text):
-        return
-    if "GITHUB_ENV" in target:
-        res.stores.add("github-env")
-    elif not any(t in target for t in _HARMLESS_TARGETS):
-        res.stores.add("disk")
-        if target.rstrip("/").endswith(("curlrc", "wgetrc", "netrc")) or target == "?":
-            res.stores.add("curl")
+    res.stores |= written_token_stores(target, text, env)
 
 
 class _Acc:

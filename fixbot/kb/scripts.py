@@ -134,16 +134,23 @@ _HARMLESS_TARGETS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "/dev/null", "/dev/
 
 
 def _file_write(w: FileWrite, st: _State) -> None:
-    """The job token written into a file: $GITHUB_ENV hands it to every later step; any other
-    file (``~/.netrc``, ``~/.npmrc``, ``~/.curlrc``) may be read by any later program."""
-    if credential(w.content, st.env) != JOB and not names_job_token(w.content):
-        return
-    if "GITHUB_ENV" in w.target:
-        st.stores.add("github-env")
-    elif not any(t in w.target for t in _HARMLESS_TARGETS):
-        st.stores.add("disk")
-        if w.target.rstrip("/").endswith(("curlrc", "wgetrc", "netrc")):
-            st.stores.add("curl")
+    st.stores |= written_token_stores(w.target, w.content, st.env)
+
+
+def written_token_stores(target: str, content: str, env: Mapping[str, str]) -> set[str]:
+    """What writing ``content`` into ``target`` leaves for later steps when it holds the job token:
+    ``github-env`` for $GITHUB_ENV (every later step gets it), ``disk`` for any other file
+    (``~/.netrc``, ``~/.npmrc``: any later program may read it), plus ``curl`` for curl's and
+    wget's configuration files or a file that cannot be told ("?"). Shared by every reader."""
+    if credential(content, env) != JOB and not names_job_token(content):
+        return set()
+    if "GITHUB_ENV" in target:
+        return {"github-env"}
+    if any(t in target for t in _HARMLESS_TARGETS):
+        return set()
+    if target.rstrip("/").endswith(("curlrc", "wgetrc", "netrc")) or target == "?":
+        return {"disk", "curl"}
+    return {"disk"}
 
 
 def sees_token(cmd: Command, env: Mapping[str, str]) -> bool:
