@@ -13,7 +13,7 @@ both transforms use:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from fixbot.kb.collect import Collector, rest_call
@@ -425,10 +425,3 @@ def _userinfo(url: str) -> str:
 def _same_repo(url: str) -> bool:
     low = url.lower().replace(" ", "")
     return "github.repository" in low or "github_repository" in low
-
-
-def needs_of(analyses: Iterable[ScriptAnalysis]) -> tuple[Need, ...]:
-    out: list[Need] = []
-    for a in analyses:
-        out += [n for n in a.needs if n not in out]
-    return tuple(out)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter
@@ -191,7 +191,6 @@ class Script:
     items: tuple[Command | Assignment | FileWrite, ...]  # in the order they run (substitutions first)
     functions: frozenset[str] = frozenset()
     error: str | None = None  # why the script cannot be read; callers treat it as unknown
-    fed: tuple[str, ...] = field(default=())  # texts fed to a shell that could not be read
     # directories written to $GITHUB_PATH, as written ("?" where what is written cannot be told)
     path_dirs: tuple[str, ...] = ()
 
@@ -199,9 +198,6 @@ class Script:
     def commands(self) -> tuple[Command, ...]:
         return tuple(i for i in self.items if isinstance(i, Command))
 
-    @property
-    def assignments(self) -> tuple[Assignment, ...]:
-        return tuple(i for i in self.items if isinstance(i, Assignment))
 
 
 @lru_cache(maxsize=1)
