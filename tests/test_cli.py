@@ -77,10 +77,12 @@ def test_json_contract(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
                  "transform": "persist-credentials", "location": "jobs.test.steps[0]", "line": 6,
                  "summary": "set `persist-credentials: false` on actions/checkout",
                  "explanation": (
-                     "actions/checkout saves the job's token in .git/config by default, where every "
-                     "later step of job `test` can read it and where a workspace upload can leak it. "
-                     "No later step in this job pushes or fetches with git, so nothing needs the "
-                     "saved token after the checkout.")}],
+                     "Unless told not to, actions/checkout saves the token it used: it keeps the "
+                     "job's token in the repository's .git/config, where every later step can read "
+                     "and use it, and a workspace upload (an artifact, a cache) can leak it "
+                     "(https://github.com/actions/checkout#usage). No later step of job `test` "
+                     "pushes or fetches with git, so nothing needs the saved token after the "
+                     "checkout.")}],
              "notes": []},
             {"path": ".github/workflows/clean.yaml", "status": "unchanged", "error": None,
              "changes": [], "notes": []},

@@ -94,9 +94,11 @@ def test_sarif_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert run["results"] == [
         {"ruleId": "persist-credentials", "level": "warning",
          "message": {"text": (
-             "set `persist-credentials: false` on actions/checkout: actions/checkout saves the "
-             "job's token in .git/config by default, where every later step of job `t` can read "
-             "it and where a workspace upload can leak it. No later step in this job pushes or "
+             "set `persist-credentials: false` on actions/checkout: Unless told not to, "
+             "actions/checkout saves the token it used: it keeps the job's token in the "
+             "repository's .git/config, where every later step can read and use it, and a "
+             "workspace upload (an artifact, a cache) can leak it "
+             "(https://github.com/actions/checkout#usage). No later step of job `t` pushes or "
              "fetches with git, so nothing needs the saved token after the checkout.")},
          "locations": [{"physicalLocation": {"artifactLocation": {"uri": ".github/workflows/a.yml"},
                                              "region": {"startLine": 6}},

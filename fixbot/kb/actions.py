@@ -277,6 +277,23 @@ def container_pull_need() -> Need:
                 via_token=bool(raw.get("via_token", True)))
 
 
+@dataclass(frozen=True)
+class CheckoutCredentials:
+    where: str  # where the persisted token is kept
+    risk: str  # what keeping it exposes
+    source: str
+
+
+def checkout_credentials(low: int, high: int) -> tuple[CheckoutCredentials, ...]:
+    """Where actions/checkout keeps persisted credentials for major versions ``low``..``high``
+    (several entries when the range spans a change)."""
+    text = resources.files("fixbot.kb").joinpath("actions.toml").read_text(encoding="utf-8")
+    rng = ((low, 0, 0), (high, 10**9, 10**9))
+    return tuple(CheckoutCredentials(str(r["where"]), str(r["risk"]), str(r["source"]))
+                 for r in tomllib.loads(text).get("checkout_credentials", [])
+                 if overlaps(str(r["versions"]), rng))
+
+
 def persists_job_token(uses: str, inputs: Mapping[str, str]) -> bool:
     """Whether a step (``uses:`` with its raw ``with:`` inputs) leaves the job token in
     ``.git/config`` for later git commands (``actions/checkout`` unless told otherwise)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from fixbot import yamledit
 from fixbot.errors import TransformError
-from fixbot.kb.actions import git_credential_use
+from fixbot.kb.actions import checkout_credentials, git_credential_use
 from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.github_script import analyze_github_script, github_script_sources
 from fixbot.kb.script_files import ScriptReader, repo_dir, runner_default_shell
@@ -176,7 +176,7 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
             if need:
                 found.append(Note(ID, where, f"kept the persisted credentials: a later step {need}"))
                 continue
-            found.append(_change(wf, job_id, where, step, with_))
+            found.append(_change(wf, job_id, where, step, with_, version))
     return found
 
 
@@ -215,7 +215,7 @@ def _comment_after(wf: Workflow, step: Mapping) -> str | None:
 
 
 def _change(wf: Workflow, job_id: str, where: str, step: Mapping,
-            with_: object) -> Change:
+            with_: object, version: tuple[int, int]) -> Change:
     if isinstance(with_, Mapping):
         edit = yamledit.set_key(wf.doc, with_, "persist-credentials", False, wf.style)
     elif with_ is None:
@@ -228,9 +228,14 @@ def _change(wf: Workflow, job_id: str, where: str, step: Mapping,
     return Change(
         transform=ID, location=where, line=step.line + 1,
         summary="set `persist-credentials: false` on actions/checkout",
-        explanation=(
-            "actions/checkout saves the job's token in .git/config by default, where every "
-            f"later step of job `{job_id}` can read it and where a workspace upload can leak it. "
-            "No later step in this job pushes or fetches with git, so nothing needs the saved "
-            "token after the checkout."),
-        edits=(edit,), docs=DOCS)
+        explanation=_explanation(job_id, version), edits=(edit,), docs=DOCS)
+
+
+def _explanation(job_id: str, version: tuple[int, int]) -> str:
+    """Why the saved token is a risk for this checkout's version (facts from the knowledge base)."""
+    kept = "; or, depending on the version, ".join(
+        f"it keeps the job's token {k.where}, where {k.risk} ({k.source})"
+        for k in checkout_credentials(*version))
+    return (f"Unless told not to, actions/checkout saves the token it used: {kept}. No later step "
+            f"of job `{job_id}` pushes or fetches with git, so nothing needs the saved token after "
+            "the checkout.")
