@@ -41,12 +41,10 @@ from functools import lru_cache
 import tree_sitter
 import tree_sitter_powershell
 
+from fixbot.kb.expressions import PLACEHOLDER, restore, swap_out
 from fixbot.kb.shell import SHELLS, Assignment, Command, FileWrite, Script
 from fixbot.kb.shell import parse as parse_sh
 
-# Same scheme as fixbot.kb.shell: a word PowerShell reads as a bare token in command mode.
-_EXPR = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
-_PLACEHOLDER = re.compile(r"_fxe(\d+)x_")
 MAX_DEPTH = 4  # nested iex / pwsh -Command followed
 
 POWERSHELLS = frozenset({"pwsh", "powershell"})
@@ -117,7 +115,7 @@ class _Reader:
     # --- text ----------------------------------------------------------------------------
 
     def restore(self, s: str) -> str:
-        return _PLACEHOLDER.sub(lambda m: self.exprs[int(m.group(1))], s)
+        return restore(s, self.exprs)
 
     def line(self, node: tree_sitter.Node) -> int:
         return self.line0 + node.start_point[0] + 1
@@ -285,7 +283,7 @@ class _Reader:
                 "process", "[environmentvariabletarget]::process"):
             return  # User/Machine: written to the registry, not inherited by this job's children
         name, literal = self.string(args[0])
-        if not literal or _PLACEHOLDER.search(name):
+        if not literal or PLACEHOLDER.search(name):
             return
         value = self.restore(self.string(args[1])[0]) if args[1].type == "string_literal" else \
             self.restore(_text(args[1]))
@@ -335,7 +333,7 @@ class _Reader:
                 path, dynamic = _text(inner), True
         else:
             path, dynamic = self.token(name), False
-        dynamic = dynamic or bool(_PLACEHOLDER.search(path))
+        dynamic = dynamic or bool(PLACEHOLDER.search(path))
         program = "" if dynamic else _program(path)
         if operator is None and program in _KEYWORD_COMMANDS:
             return
@@ -445,7 +443,7 @@ class _Reader:
         if name is None or value is None or len(name.values) != 1 or name.dynamic:
             return
         target = value.values[0] if len(value.values) == 1 else ""
-        dynamic = value.dynamic or not target or bool(_PLACEHOLDER.search(target))
+        dynamic = value.dynamic or not target or bool(PLACEHOLDER.search(target))
         self.aliases[name.values[0].lower()] = "" if dynamic else self.restore(target)
 
     def invoke_expression(self, cmd: Command, words: list[_Word]) -> None:
@@ -477,7 +475,7 @@ class _Reader:
             self.items.append(dataclasses.replace(cmd, program="", wrappers=("start-process",)))
             return
         path = file.values[0]
-        dynamic = file.dynamic or bool(_PLACEHOLDER.search(path))
+        dynamic = file.dynamic or bool(PLACEHOLDER.search(path))
         arglist = bound.get("argumentlist")
         args = [a for v in (arglist.values if arglist is not None else []) for a in _split_windows(v)]
         self.items.append(Command("" if dynamic else _program(path), tuple(self.restore(a) for a in args),
@@ -754,10 +752,5 @@ def _read(text: str, exprs: list[str], depth: int, line0: int) -> Script:
 @lru_cache(maxsize=4096)
 def parse_pwsh(script: str) -> Script:
     """The commands and assignments of a PowerShell ``run:`` script (see the module docstring)."""
-    exprs: list[str] = []
-
-    def swap(m: re.Match[str]) -> str:
-        exprs.append(m.group(0))
-        return f"_fxe{len(exprs) - 1}x_"
-
-    return _read(_EXPR.sub(swap, script.replace("\r\n", "\n")), exprs, 0, 0)
+    text, exprs = swap_out(script)
+    return _read(text, exprs, 0, 0)

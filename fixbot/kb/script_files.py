@@ -279,6 +279,21 @@ class _Acc:
 EITHER_DEFAULT = "bash|pwsh"
 
 
+def run_defaults(workflow: object, job: object) -> tuple[str, str]:
+    """(shell, working directory) of a job's ``run:`` steps that set none: the job's
+    ``defaults.run``, else the workflow's, else (for the shell) the runner's default shell.
+    ``workflow`` and ``job`` are plain data (anything not a mapping counts as empty)."""
+    def default(node: object, key: str) -> str:
+        defaults = node.get("defaults") if isinstance(node, Mapping) else None
+        run = defaults.get("run") if isinstance(defaults, Mapping) else None
+        value = run.get(key) if isinstance(run, Mapping) else None
+        return "" if value is None else str(value)
+
+    plain_job = job if isinstance(job, Mapping) else {}
+    shell = default(job, "shell") or default(workflow, "shell") or runner_default_shell(plain_job)
+    return shell, default(job, "working-directory") or default(workflow, "working-directory")
+
+
 def runner_default_shell(job: Mapping[str, object]) -> str:
     """The shell ``run:`` steps of a job get without ``shell:``: "" (bash) on Linux and macOS
     runners, "pwsh" on Windows runners, :data:`EITHER_DEFAULT` when the runner is chosen by an

@@ -21,11 +21,8 @@ from functools import lru_cache
 import tree_sitter
 import tree_sitter_bash
 
-# ``${{ }}`` is GitHub's expression syntax, substituted before the shell sees the script; it is
-# swapped for a placeholder word so that the shell grammar reads the rest, and restored in every
-# value this module returns (no placeholder ever leaves it).
-_EXPR = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
-_PLACEHOLDER = re.compile(r"_fxe(\d+)x_")
+from fixbot.kb.expressions import PLACEHOLDER, restore, swap_out
+
 MAX_DEPTH = 4  # nested bash -c / eval / heredocs followed
 
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
@@ -222,7 +219,7 @@ class _Reader:
     # --- text ----------------------------------------------------------------------------
 
     def restore(self, s: str) -> str:
-        return _PLACEHOLDER.sub(lambda m: self.exprs[int(m.group(1))], s)
+        return restore(s, self.exprs)
 
     def value(self, node: tree_sitter.Node) -> str:
         """A word's value with its quotes removed (expansions and expressions as written)."""
@@ -464,7 +461,7 @@ class _Reader:
 
     def inline_or_unknown(self, body: str, dyn: bool, env: Mapping[str, str], line: int,
                           via: str) -> None:
-        if dyn and _PLACEHOLDER.sub("", body).strip().startswith("$"):
+        if dyn and PLACEHOLDER.sub("", body).strip().startswith("$"):
             self.items.append(Command("", (), dict(env), body, line, body, (via,)))
         else:
             self.inline(body, env, line)
@@ -512,7 +509,7 @@ class _Reader:
             return False
         self.items.append(cmd)
         rest = args[k + 1:]
-        if value.startswith("$") or _PLACEHOLDER.search(value):
+        if value.startswith("$") or PLACEHOLDER.search(value):
             self.items.append(Command("", rest, cmd.env, cmd.text, cmd.line, "", ("git alias",)))
         elif value.startswith("!"):
             rest_text = " ".join(_quote(w, d) for w, d in zip(rest, dynamic[k + 1:], strict=True))
@@ -869,7 +866,7 @@ def _skip_wrapper(prog: str, words: list[str], dynamic: list[bool], i: int,
                 w[2:] if w.startswith("-S") else w.partition("=")[2])
             try:
                 parts = shlex.split(value)
-                dyn = [("$" in p or bool(_PLACEHOLDER.search(p))) for p in parts]
+                dyn = [("$" in p or bool(PLACEHOLDER.search(p))) for p in parts]
             except ValueError:
                 parts, dyn = [value], [True]
             words[i:i + n] = parts
@@ -946,7 +943,7 @@ def _program(word: str) -> str:
 def _is_dynamic(node: tree_sitter.Node) -> bool:
     if node.type in _EXPANSIONS:
         return True
-    if _PLACEHOLDER.search(_text(node)):
+    if PLACEHOLDER.search(_text(node)):
         return True
     return any(_is_dynamic(c) for c in node.named_children)
 
@@ -990,13 +987,7 @@ def _ansi_c(s: str) -> str:
 
 def _parse(script: str, depth: int, line0: int, aliases: dict[str, str] | None = None,
            git_aliases: dict[str, str] | None = None) -> Script:
-    exprs: list[str] = []
-
-    def swap(m: re.Match[str]) -> str:
-        exprs.append(m.group(0))
-        return f"_fxe{len(exprs) - 1}x_"
-
-    text = _EXPR.sub(swap, script.replace("\r\n", "\n"))
+    text, exprs = swap_out(script)
     stripped = text.rstrip(" \t\n")
     if stripped.endswith("\\") and not stripped.endswith("\\\\"):
         text = stripped[:-1] + "\n"  # a line continuation at the very end continues nothing

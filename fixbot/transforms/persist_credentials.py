@@ -10,13 +10,14 @@ the persisted credentials); those checkouts are left alone with a note.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fixbot import yamledit
 from fixbot.errors import TransformError
 from fixbot.kb.actions import checkout_credentials, git_credential_use
 from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.github_script import analyze_github_script, github_script_sources
-from fixbot.kb.script_files import ScriptReader, repo_dir, runner_default_shell
+from fixbot.kb.script_files import ScriptReader, repo_dir, run_defaults
 from fixbot.kb.token import names_job_token
 from fixbot.kb.versions import ref_range
 from fixbot.types import Change, Finding, Note
@@ -129,12 +130,11 @@ def _version(uses: str, comment: str | None) -> tuple[int, int] | None:
 
 def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
     found: list[Finding] = []
-    top_shell = _default_shell(wf.root)
+    data = wf.doc.data if isinstance(wf.doc.data, dict) else {}
+    jobs: dict[str, Any] = data["jobs"] if isinstance(data.get("jobs"), dict) else {}
     for job_id, job in wf.jobs():
         steps = list(wf.steps(job))
-        plain = (wf.doc.data.get("jobs") or {}).get(job_id) if isinstance(wf.doc.data, dict) else None
-        shell = _default_shell(job) or top_shell or runner_default_shell(
-            plain if isinstance(plain, dict) else {})
+        shell, workdir = run_defaults(data, jobs.get(job_id))
         for pos, (index, step) in enumerate(steps):
             uses = scalar_text(step.get("uses"))
             if uses is None or not _is_checkout(uses):
@@ -165,7 +165,7 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
             env = _env(wf.root, job)
             path = scalar_text(with_.get("path")) if isinstance(with_, Mapping) else None
             state = _Later(checkout_dir=(path or "").strip().strip("/").removeprefix("./"),
-                           workdir=_default_workdir(job) or _default_workdir(wf.root))
+                           workdir=workdir)
             need = next((why for _, after in steps[pos + 1:]
                          if (why := _step_needs(after, ctx, shell, {**env, **_env(after)},
                                                 state))), None)
@@ -178,18 +178,6 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
                 continue
             found.append(_change(wf, job_id, where, step, with_, version))
     return found
-
-
-def _default_workdir(node: Mapping | None) -> str:
-    defaults = node.get("defaults") if isinstance(node, Mapping) else None
-    run = defaults.get("run") if isinstance(defaults, Mapping) else None
-    return (scalar_text(run.get("working-directory")) or "") if isinstance(run, Mapping) else ""
-
-
-def _default_shell(node: Mapping | None) -> str:
-    defaults = node.get("defaults") if isinstance(node, Mapping) else None
-    run = defaults.get("run") if isinstance(defaults, Mapping) else None
-    return (scalar_text(run.get("shell")) or "") if isinstance(run, Mapping) else ""
 
 
 def _env(*nodes: Mapping | None) -> dict[str, str]:

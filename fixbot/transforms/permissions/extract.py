@@ -20,7 +20,7 @@ from typing import Any
 from fixbot.kb import is_job_token
 from fixbot.kb.actions import persists_job_token, stores_of
 from fixbot.kb.github_script import github_script_effects, github_script_sources
-from fixbot.kb.script_files import ScriptReader, repo_dir, runner_default_shell
+from fixbot.kb.script_files import ScriptReader, repo_dir, run_defaults
 from fixbot.kb.token import (
     EXPORTED_NAME,
     any_secret,
@@ -141,22 +141,9 @@ def _job(doc: Document, job_id: str, ctx: RepoContext, depth: int, seen: frozens
     seq = doc.node_at(("jobs", job_id, "steps"))
     comments = version_comments(doc.text, seq) if seq is not None else []
     pairs = [(s, comments[i] if i < len(comments) else None) for i, s in enumerate(steps)]
-    shell = _default_shell(job) or _default_shell(data) or runner_default_shell(job)
-    workdir = _default_workdir(job) or _default_workdir(data)
+    shell, workdir = run_defaults(data, job)
     _steps(pairs, _Surroundings(env={**wf_env, **job_env}, ctx=ctx, prefix=prefix, depth=depth,
                                 shell=shell, inputs=given, workdir=workdir), out)
-
-
-def _default_workdir(node: dict[str, Any]) -> str:
-    defaults = node.get("defaults")
-    run = defaults.get("run") if isinstance(defaults, dict) else None
-    return text(run.get("working-directory")) if isinstance(run, dict) else ""
-
-
-def _default_shell(node: dict[str, Any]) -> Any:
-    defaults = node.get("defaults")
-    run = defaults.get("run") if isinstance(defaults, dict) else None
-    return run.get("shell") if isinstance(run, dict) else None
 
 
 def _containers(job: dict[str, Any], prefix: str, out: list[Fact]) -> None:
