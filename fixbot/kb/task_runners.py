@@ -134,6 +134,16 @@ def _pkg_path(base: str) -> str:
     return posixpath.join(base, "package.json") if base else "package.json"
 
 
+def _first_readable(read: Read, base: str, names: list[str]) -> tuple[str, str] | None:
+    """(path, text) of the first of ``names`` under ``base`` the repository context has."""
+    for name in names:
+        p = _join(base, name)
+        body = read(p) if p is not None else None
+        if p is not None and body is not None:
+            return p, body
+    return None
+
+
 def _load_yaml(read: Read, path: str) -> tuple[object, str | None, bool]:
     """(the YAML document in ``path``, why it cannot be read, whether the file is there)."""
     text = read(path)
@@ -437,15 +447,10 @@ def _make(cmd: Command, read: Read, cwd: str) -> Tasks | None:
         return None
     given = opts.get("-f") or opts.get("--file") or opts.get("--makefile")
     candidates = [given] if given else ["GNUmakefile", "makefile", "Makefile"]
-    path = text = None
-    for name in candidates:
-        p = _join(base, name)
-        body = read(p) if p is not None else None
-        if body is not None:
-            path, text = p, body
-            break
-    if path is None or text is None:
+    found = _first_readable(read, base, candidates)
+    if found is None:
         return None
+    path, text = found
     rules, order, variables, includes, oneshell = _read_makefile(text)
     goals = ops or [variables.get(".DEFAULT_GOAL") or next(
         (t for t in order if not t.startswith(".") and "%" not in t), "")]
@@ -519,15 +524,10 @@ def _just(cmd: Command, read: Read, cwd: str) -> Tasks | None:
     given = opts.get("-f") or opts.get("--justfile")
     if workdir is not None and not given:
         return Tasks(unknown="`just --working-directory` without `--justfile` cannot be told")
-    path = text = None
-    for name in [given] if given else ["justfile", "Justfile", ".justfile"]:
-        p = _join(cwd, name)
-        body = read(p) if p is not None else None
-        if body is not None:
-            path, text = p, body
-            break
-    if path is None or text is None:
+    found = _first_readable(read, cwd, [given] if given else ["justfile", "Justfile", ".justfile"])
+    if found is None:
         return None
+    path, text = found
     base = posixpath.dirname(path) if workdir is None else _join(cwd, workdir)
     if base is None:
         return Tasks(unknown=f"`just` runs in a directory that cannot be told (`{workdir}`)")
@@ -634,12 +634,8 @@ def _taskfile(cmd: Command, read: Read, cwd: str) -> Tasks | None:
     start = _join(cwd, workdir) if workdir else cwd
     if start is None:
         return Tasks(unknown=f"`task` runs in a directory that cannot be told (`{workdir}`)")
-    path: str | None = None
-    for name in [given] if given else list(_TASKFILES):
-        p = _join(start, name)
-        if p is not None and read(p) is not None:
-            path = p
-            break
+    found = _first_readable(read, start, [given] if given else list(_TASKFILES))
+    path = found[0] if found is not None else None
     if path is None:
         if given:
             return Tasks(unknown=f"`task --taskfile {given}`: the Taskfile cannot be read")
