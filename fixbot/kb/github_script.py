@@ -289,9 +289,13 @@ def _join(base: str, rel: str) -> str:
 
 # --- programs it starts -------------------------------------------------------------------------
 
+# programs that run repository-defined tasks (package.json scripts, Makefiles, ...)
+_TASK_RUNNERS = frozenset({"make", "just", "task", "npm", "yarn", "pnpm", "bun", "npx"})
+
+
 def _processes(src: str, env: Mapping[str, str], git: bool, out: Collector,
                steps: list[ScriptAnalysis], may_push: list[str]) -> None:
-    from fixbot.kb.scripts import analyze_commands  # scripts imports this module
+    from fixbot.kb.scripts import ScriptCall, analyze_commands  # scripts imports this module
     from fixbot.kb.shell import parse
 
     uses_cp = re.search(r"['\"`](?:node:)?child_process['\"`]", src) is not None
@@ -326,7 +330,15 @@ def _processes(src: str, env: Mapping[str, str], git: bool, out: Collector,
             may_push.append(f"github-script `{method}(...)` runs a command built at run time, "
                             "which may push with the credentials actions/checkout persisted")
             continue
-        steps.append(analyze_commands(parse(shell), env, git))
+        parsed = parse(shell)
+        called: list[ScriptCall] = []
+        steps.append(analyze_commands(parsed, env, git, called))
+        runners = [c.program for c in parsed.commands if c.program in _TASK_RUNNERS]
+        for what in [c.path for c in called] + runners:
+            # a repository script or task runner: this reader does not follow them
+            out.unknown_use(f"github-script runs `{what}`, which is not read from here")
+            may_push.append(f"github-script runs `{what}`, which may push with the credentials "
+                            "actions/checkout persisted")
 
 
 def _command_line(kind: str, method: str, args: list[str]) -> str | None:

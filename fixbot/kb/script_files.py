@@ -107,7 +107,9 @@ class ScriptReader:
         for d in parsed.path_dirs:
             added = _path_dir(d, cwd)
             if added is not None:
-                res.stores.add(f"path:{added}")
+                # where the repository sits in the workspace is not known (a checkout `path:`):
+                # the directory cannot be mapped onto it, so later bare commands are unknown
+                res.stores.add(f"path:{added}" if cwd is not None else "path:?")
         for cmd in parsed.commands:
             subs = _OIDC_TOOLS.get(cmd.program, ())
             if cmd.args[:1] and cmd.args[0] in subs:

@@ -48,17 +48,23 @@ _ANY_SECRET = re.compile(r"tojson\s*\(\s*(?:secrets|github)\s*\)|(?<![\w.-])(?:s
 _ENV_REF = re.compile(r"^\s*env\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*$", re.IGNORECASE)
 
 
-_STEP_OUTPUT = re.compile(r"\$\{\{\s*steps\s*\.\s*([A-Za-z_][\w-]*)\s*\.\s*outputs\s*\.\s*[\w-]+\s*\}\}",
-                          re.IGNORECASE)
+# a step's outputs inside an expression: `steps.<id>.outputs...` or `steps['<id>'].outputs...`
+_STEP_REF = re.compile(r"(?<![\w.-])steps\s*(?:\.\s*([A-Za-z_][\w-]*)|\[\s*'([^']+)'\s*\])\s*"
+                       r"(?:\.\s*outputs|\[\s*'outputs'\s*\])", re.IGNORECASE)
 
 
 def with_token_outputs(value: str, steps: set[str]) -> str:
-    """``value`` with ``${{ steps.<id>.outputs.x }}`` of the steps in ``steps`` (those whose outputs
-    may carry the job token) written as the job token."""
+    """``value`` with every expression that reads an output of a step in ``steps`` (those whose
+    outputs may carry the job token; any form: ``.outputs.x``, ``['x']``, ``a || b``) written as
+    the job token."""
     if not steps or "steps" not in value:
         return value
-    return _STEP_OUTPUT.sub(lambda m: "${{ github.token }}" if m.group(1) in steps else m.group(0),
-                            value)
+
+    def one(m: re.Match[str]) -> str:
+        ids = {(r.group(1) or r.group(2) or "") for r in _STEP_REF.finditer(m.group(1))}
+        return "${{ github.token }}" if ids & steps else m.group(0)
+
+    return _EXPRESSION.sub(one, value)
 
 
 def any_secret(value: str) -> bool:

@@ -49,8 +49,8 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
         if name.startswith(("./", "$/")):
             return _local_action_needs(name, ctx, later, depth)
         if name.startswith("docker://"):
-            return None  # a container image: the workspace's .git/config is mounted, but no
-            # documented image uses it; registry images are judged like unknown programs below
+            # the container gets the workspace mounted, the saved credentials with it
+            return f"may use them: `{name}` runs a container with the workspace mounted"
         if "${{" in name:
             return f"may use them: `{uses}` is chosen by an expression"
         if name.lower() == "actions/github-script":

@@ -219,6 +219,8 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
             after = _uses(uses.strip(), inputs, comment, env, where, sur, out,
                           _Creds(persisted, stores, exported))
             persisted, stores, exported = after.persisted, after.stores, dict(after.exported)
+            if isinstance(step.get("id"), str) and _outputs_may_carry_token(uses, inputs, env, sur):
+                token_outputs.add(step["id"])
             persisted = persisted or persists_job_token(uses, inputs)
             stores |= frozenset(stores_of(uses, inputs, env))
             if _action_name(uses) == "actions/checkout" and not inputs.get("repository"):
@@ -237,10 +239,24 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
             stores = frozenset(read.analysis.stores)
             if exports_job_token(script, env) or "github-env" in stores:
                 exported[EXPORTED_TOKEN] = "${{ github.token }}"
-            if isinstance(step.get("id"), str) and "GITHUB_OUTPUT" in script and (
-                    names_job_token(script) or token_vars(env)):
-                token_outputs.add(step["id"])
+            if isinstance(step.get("id"), str) and (names_job_token(script) or token_vars(env)):
+                token_outputs.add(step["id"])  # it (or a script it runs) may write it out
     return _Creds(persisted, stores, exported)
+
+
+def _outputs_may_carry_token(uses: str, inputs: Map[str, str], env: Map[str, str],
+                             sur: _Surroundings) -> bool:
+    """Whether an action step's outputs may carry the job token: a github-script or a local
+    action that the token reaches (its env, its inputs, or its own action.yml naming it)."""
+    name = _action_name(uses)
+    reach = bool(token_vars(env)) or any(names_job_token(v) for v in inputs.values())
+    if name == "actions/github-script":
+        token = inputs.get("github-token")
+        return reach or token is None or is_job_token(token)
+    if uses.startswith(("./", "$/")):
+        doc = sur.ctx.local_action(uses)
+        return reach or doc is None or names_job_token(doc.text)
+    return False
 
 
 def _token_outputs_resolved(value: Any, steps: set[str]) -> Any:
@@ -264,7 +280,8 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
         return _local_action(uses, inputs, env, where, sur, out, creds)
     elif uses.startswith("docker://"):
         out.append(OpaqueCode(where, "a Docker container", bool(token_vars(env)) or any(
-            names_job_token(v) for v in inputs.values())))
+            names_job_token(v) for v in inputs.values()) or creds.persisted
+            or bool({"git", "disk"} & creds.stores)))
     elif _action_name(uses) == "actions/github-script":
         fact = _github_script(inputs, where, sur, env, creds)
         out.append(fact)
