@@ -137,9 +137,15 @@ def _condition(c: Mapping[str, Any]) -> Condition:
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, Entry], dict[str, Entry]]:
+def _actions_toml() -> dict[str, Any]:
+    """``actions.toml``, read and parsed once for every table in it."""
     text = resources.files("fixbot.kb").joinpath("actions.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    return tomllib.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[str, Entry], dict[str, Entry]]:
+    data = _actions_toml()
     actions: dict[str, Entry] = {}
     workflows: dict[str, Entry] = {}
     for table, out in (("action", actions), ("workflow", workflows)):
@@ -154,9 +160,8 @@ def _tables() -> tuple[dict[str, Entry], dict[str, Entry]]:
 
 @lru_cache(maxsize=1)
 def _git_credential_users() -> dict[str, str]:
-    text = resources.files("fixbot.kb").joinpath("actions.toml").read_text(encoding="utf-8")
     return {str(r["uses"]).lower(): str(r["reason"])
-            for r in tomllib.loads(text).get("git_credentials", [])}
+            for r in _actions_toml().get("git_credentials", [])}
 
 
 def git_credential_use(uses: str) -> str | None:
@@ -264,8 +269,7 @@ def lookup_reusable_workflow(uses: str) -> ActionInfo | None:
 
 @lru_cache(maxsize=1)
 def _extra_tables() -> dict[str, Any]:
-    text = resources.files("fixbot.kb").joinpath("actions.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    data = _actions_toml()
     return {"container": data["container_credentials"][0],
             "persisted": {str(r["uses"]).lower(): r for r in data.get("persisted_credentials", [])}}
 
@@ -287,11 +291,15 @@ class CheckoutCredentials:
 def checkout_credentials(low: int, high: int) -> tuple[CheckoutCredentials, ...]:
     """Where actions/checkout keeps persisted credentials for major versions ``low``..``high``
     (several entries when the range spans a change)."""
-    text = resources.files("fixbot.kb").joinpath("actions.toml").read_text(encoding="utf-8")
     rng = ((low, 0, 0), (high, 10**9, 10**9))
-    return tuple(CheckoutCredentials(str(r["where"]), str(r["risk"]), str(r["source"]))
-                 for r in tomllib.loads(text).get("checkout_credentials", [])
-                 if overlaps(str(r["versions"]), rng))
+    return tuple(k for versions, k in _checkout_credentials() if overlaps(versions, rng))
+
+
+@lru_cache(maxsize=1)
+def _checkout_credentials() -> tuple[tuple[str, CheckoutCredentials], ...]:
+    return tuple((str(r["versions"]), CheckoutCredentials(str(r["where"]), str(r["risk"]),
+                                                          str(r["source"])))
+                 for r in _actions_toml().get("checkout_credentials", []))
 
 
 def persists_job_token(uses: str, inputs: Mapping[str, str]) -> bool:
