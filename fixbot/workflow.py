@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from fixbot.action_source import Metadata
 from fixbot.errors import InputError
 from fixbot.yamledit import Style, detect_style
 from fixbot.yamlmodel import Document, Mapping, Scalar, Sequence, YNode
@@ -20,6 +21,8 @@ class RepoContext:
     """
 
     read_text: Callable[[str], str | None] = field(default=lambda _path: None)
+    # the action.yml of remote actions (no source: the knowledge base alone decides them)
+    actions: Metadata = field(default_factory=Metadata)
 
     _parsed: dict[str, Document | None] = field(default_factory=dict, repr=False)
 
@@ -37,13 +40,26 @@ class RepoContext:
         return self._parsed[path]
 
     def local_action(self, uses: str) -> Document | None:
-        """The parsed ``action.yml`` (or ``action.yaml``) of a local action ``./path[@ref]``."""
-        base = uses.removeprefix("./").split("@", 1)[0].strip("/")
+        """The parsed ``action.yml`` (or ``action.yaml``) of a local action ``./path[@ref]`` or
+        ``$/path[@ref]`` (GitHub's self-repository syntax: a path from the repository root)."""
+        base = local_path(uses)
         for name in ("action.yml", "action.yaml"):
             doc = self.parse(f"{base}/{name}" if base else name)
             if doc is not None:
                 return doc
         return None
+
+
+def is_local(uses: str) -> bool:
+    """``./path`` (in the workspace) or ``$/path`` (this repository, at the workflow's commit)."""
+    return uses.strip().startswith(("./", "$/"))
+
+
+def local_path(uses: str) -> str:
+    """The repository path a local ``uses:`` names (``./a/b@x`` and ``$/a/b`` -> ``a/b``)."""
+    u = uses.strip()
+    u = u[2:] if u.startswith(("./", "$/")) else u
+    return u.split("@", 1)[0].strip("/")
 
 
 class Workflow:

@@ -81,7 +81,7 @@ class Entry:
 def normalize_uses(uses: str) -> tuple[str, str] | None:
     """``Owner/Repo//path@ref`` -> (``owner/repo/path``, ``ref``); None for local/docker refs."""
     u = uses.strip()
-    if not u or u.startswith("./") or u.startswith("docker://") or u.startswith("."):
+    if not u or u.startswith(("./", "$/", ".", "docker://")):
         return None
     path, _, ref = u.partition("@")
     path = re.sub(r"/+", "/", path.strip().lower()).strip("/")

@@ -27,7 +27,6 @@ from fixbot.kb.token import (
     exports_job_token,
     names_job_token,
     token_vars,
-    with_token_outputs,
 )
 from fixbot.transforms.permissions.facts import (
     ActionStep,
@@ -41,17 +40,21 @@ from fixbot.transforms.permissions.facts import (
     ScriptStep,
 )
 from fixbot.transforms.permissions.grants import parse_grant
+from fixbot.transforms.permissions.read import (
+    action_name,
+    env_map,
+    label,
+    substitute,
+    text,
+    token_outputs_resolved,
+    version_comments,
+)
 from fixbot.workflow import RepoContext
-from fixbot.yamlmodel import Document, Mapping, Scalar
+from fixbot.yamlmodel import Document
 
 MAX_DEPTH = 4  # local actions and reusable workflows followed this deep
 # The name under which a token an earlier step wrote to $GITHUB_ENV is tracked.
 EXPORTED_TOKEN = EXPORTED_NAME
-
-_INPUT_EXPR = re.compile(r"\$\{\{\s*((?:inputs|secrets)\.[A-Za-z0-9_-]+)\s*\}\}")
-
-
-
 
 @dataclass(frozen=True)
 class _Surroundings:
@@ -65,51 +68,6 @@ class _Surroundings:
     shell: Any = None  # `defaults.run.shell` of the job or workflow
     action_path: str = ""  # a composite action's directory (``github.action_path``)
     workdir: str = ""  # `defaults.run.working-directory` of the job or workflow
-
-
-def text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def env_map(value: Any) -> dict[str, str] | None:
-    """A plain ``env:`` value as strings (None when it is not a mapping, e.g. an expression)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        return None
-    return {str(k): text(v) for k, v in value.items()}
-
-
-def substitute(value: Any, inputs: Map[str, str] | None) -> Any:
-    """Replace ``${{ inputs.x }}`` by the value the action was given (recursively)."""
-    if inputs is None:
-        return value
-    if isinstance(value, str):
-        return _INPUT_EXPR.sub(lambda m: inputs.get(m.group(1).lower(), m.group(0)), value)
-    if isinstance(value, dict):
-        return {k: substitute(v, inputs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [substitute(v, inputs) for v in value]
-    return value
-
-
-def version_comments(doc_text: str, seq: Any) -> list[str | None]:
-    """For each item of a steps sequence node, the comment after its ``uses:`` value."""
-    out: list[str | None] = []
-    for item in getattr(seq, "items", []):
-        uses = item.get("uses") if isinstance(item, Mapping) else None
-        comment = None
-        if isinstance(uses, Scalar):
-            eol = doc_text.find("\n", uses.end)
-            rest = doc_text[uses.end:eol if eol >= 0 else len(doc_text)]
-            m = re.match(r"\s*#\s*(\S.*?)\s*$", rest)
-            comment = m.group(1) if m else None
-        out.append(comment)
-    return out
 
 
 def job_facts(doc: Document, job_id: str, ctx: RepoContext) -> list[Fact]:
@@ -151,30 +109,12 @@ def _containers(job: dict[str, Any], prefix: str, out: list[Fact]) -> None:
     services = job.get("services")
     if isinstance(services, dict):
         boxes += [(f"service `{k}`", v) for k, v in services.items()]
-    for label, box in boxes:
+    for what, box in boxes:
         creds = box.get("credentials") if isinstance(box, dict) else None
         password = text(creds.get("password")) if isinstance(creds, dict) else ""
         if "${{" in password and is_job_token(password):
             image = text(box.get("image")) if isinstance(box, dict) else ""
-            out.append(Container(prefix + (f"{label} ({image})" if image else label)))
-
-
-def _label(n: int, step: Map[str, Any]) -> str:
-    name = step.get("name")
-    uses = step.get("uses")
-    out = f"step {n}"
-    if isinstance(name, str) and name.strip() and "${{" not in name:
-        out += f' "{name.strip()}"'
-    if isinstance(uses, str):
-        out += f" ({uses.strip()})"
-    elif not isinstance(name, str) and isinstance(step.get("run"), str):
-        first = next((ln.strip() for ln in step["run"].splitlines() if ln.strip()), "")
-        out += f" (`{first[:40]}{'…' if len(first) > 40 else ''}`)"
-    return out
-
-
-def _action_name(uses: str) -> str:
-    return uses.split("@", 1)[0].strip().lower().rstrip("/")
+            out.append(Container(prefix + (f"{what} ({image})" if image else what)))
 
 
 # GitHub substitutes ``${{ github.action_path }}`` before the step runs
@@ -201,8 +141,8 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
     for n, (raw, comment) in enumerate(steps, 1):
         if not isinstance(raw, dict):
             continue
-        step = _token_outputs_resolved(substitute(raw, sur.inputs), token_outputs)
-        where = sur.prefix + _label(n, step)
+        step = token_outputs_resolved(substitute(raw, sur.inputs), token_outputs)
+        where = sur.prefix + label(n, step)
         env = env_map(step.get("env"))
         if env is None:
             out.append(Opaque(f"{where}: `env:` is an expression that may hold the job token"))
@@ -223,7 +163,7 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
                 token_outputs.add(step["id"])
             persisted = persisted or persists_job_token(uses, inputs)
             stores |= frozenset(stores_of(uses, inputs, env))
-            if _action_name(uses) == "actions/checkout" and not inputs.get("repository"):
+            if action_name(uses) == "actions/checkout" and not inputs.get("repository"):
                 checkout_dir = inputs.get("path", "").strip().strip("/").removeprefix("./")
         elif "run" in step:
             shell = step.get("shell") if "shell" in step else sur.shell
@@ -248,7 +188,7 @@ def _outputs_may_carry_token(uses: str, inputs: Map[str, str], env: Map[str, str
                              sur: _Surroundings) -> bool:
     """Whether an action step's outputs may carry the job token: a github-script or a local
     action that the token reaches (its env, its inputs, or its own action.yml naming it)."""
-    name = _action_name(uses)
+    name = action_name(uses)
     reach = bool(token_vars(env)) or any(names_job_token(v) for v in inputs.values())
     if name == "actions/github-script":
         token = inputs.get("github-token")
@@ -257,19 +197,6 @@ def _outputs_may_carry_token(uses: str, inputs: Map[str, str], env: Map[str, str
         doc = sur.ctx.local_action(uses)
         return reach or doc is None or names_job_token(doc.text)
     return False
-
-
-def _token_outputs_resolved(value: Any, steps: set[str]) -> Any:
-    """``value`` with references to token-carrying step outputs written as the job token."""
-    if not steps:
-        return value
-    if isinstance(value, str):
-        return with_token_outputs(value, steps)
-    if isinstance(value, dict):
-        return {k: _token_outputs_resolved(v, steps) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_token_outputs_resolved(v, steps) for v in value]
-    return value
 
 
 def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, str],
@@ -282,7 +209,7 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
         out.append(OpaqueCode(where, "a Docker container", bool(token_vars(env)) or any(
             names_job_token(v) for v in inputs.values()) or creds.persisted
             or bool({"git", "disk"} & creds.stores)))
-    elif _action_name(uses) == "actions/github-script":
+    elif action_name(uses) == "actions/github-script":
         fact = _github_script(inputs, where, sur, env, creds)
         out.append(fact)
         effects = github_script_effects(fact.sources, env, fact.job_token)
@@ -291,7 +218,7 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
             exported[EXPORTED_TOKEN] = "${{ github.token }}"
         return _Creds(creds.persisted, creds.stores | (effects - {"github-env"}), exported)
     else:
-        out.append(ActionStep(where, uses, inputs, comment))
+        out.append(ActionStep(where, uses, inputs, comment, dict(env)))
     return creds
 
 

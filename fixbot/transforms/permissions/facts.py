@@ -30,6 +30,7 @@ class ActionStep:
     uses: str
     inputs: Map[str, str]
     comment: str | None  # the version comment after ``uses:``
+    env: Map[str, str]  # the step's environment (workflow < job < step)
 
 
 @dataclass(frozen=True)
