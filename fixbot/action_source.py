@@ -109,8 +109,7 @@ class SourceError(Exception):
     """The source could not be asked (network, rate limit, permissions): not an answer."""
 
 
-OFFLINE = Unavailable("the knowledge base does not know it; `--online` or `--action-cache` "
-                      "would decide it from its action.yml")
+OFFLINE = Unavailable("`--online` or `--action-cache` would decide it from its action.yml")
 
 
 @dataclass
@@ -154,7 +153,7 @@ class Metadata:
     def lookup(self, uses: str) -> Answer:
         ref = parse_ref(uses)
         if ref is None:
-            return Unavailable("the reference cannot be read as owner/repo[/path]@ref")
+            return Unavailable("the reference is not of the form owner/repo[/path]@ref")
         if self.source is None:
             return OFFLINE
         if ref.key not in self._answers:

@@ -23,10 +23,12 @@ from fixbot.transforms.permissions.facts import (
     Container,
     Fact,
     GithubScript,
+    MetaAction,
     Opaque,
     OpaqueCode,
     RemoteCall,
     ScriptStep,
+    UnreadAction,
 )
 from fixbot.transforms.permissions.grants import describe
 
@@ -50,6 +52,8 @@ class Analysis:
     # steps that may push with the credentials checkout persisted: unknown unless the job is
     # known to need `contents: write` anyway (all a push can need)
     may_push: list[str] = field(default_factory=list)
+    # why actions the knowledge base does not know need nothing (read from their action.yml)
+    evidence: list[str] = field(default_factory=list)
 
     def add(self, where: str, need: Need) -> None:
         if need.scopes and Found(where, need) not in self.found:
@@ -81,6 +85,11 @@ def _decide(fact: Fact, out: Analysis) -> None:
             return
         for need in info.needs:
             out.add(fact.where, need)
+    elif isinstance(fact, UnreadAction):
+        out.unknown.append(f"{fact.where}: `{fact.uses.split('@', 1)[0]}` is not in the "
+                           f"knowledge base; {fact.why}")
+    elif isinstance(fact, MetaAction):
+        _metadata(fact, out)
     elif isinstance(fact, OpaqueCode):
         if fact.gets_token:
             out.unknown.append(f"{fact.where}: {fact.what} that receives the job token")
@@ -99,6 +108,28 @@ def _decide(fact: Fact, out: Analysis) -> None:
         out.unknown.append(f"{fact.where}: its `permissions:` cannot be read exactly")
     elif fact.grant:
         _callee_asks(fact, out)
+
+
+def _metadata(fact: MetaAction, out: Analysis) -> None:
+    """An action judged by its action.yml: unknown when the job token reaches it (the knowledge
+    base does not say what it does with it), may push when git has credentials and its metadata
+    speaks of git writes, else it needs nothing (its link is the evidence)."""
+    name = fact.uses.split("@", 1)[0]
+    if fact.kind == "composite":
+        out.evidence.append(f"`{fact.uses}` ({fact.where}) is a composite action whose steps "
+                            f"were read from its action.yml ({fact.url})")
+    elif fact.carriers:
+        out.unknown.append(f"{fact.where}: the job token reaches `{name}` through "
+                           f"{fact.carriers[0]}, and the knowledge base does not know what it "
+                           f"does with it ({fact.url})")
+    elif fact.persisted and fact.git_words:
+        words = ", ".join(f"“{w}”" for w in fact.git_words[:3])
+        out.may_push.append(f"{fact.where}: `{name}` may push with the persisted git "
+                            f"credentials (its action.yml speaks of {words})")
+    else:
+        out.evidence.append(f"`{fact.uses}` ({fact.where}) cannot reach the job token: no "
+                            f"input, environment variable or configured credential carries it "
+                            f"({fact.url})")
 
 
 def _callee_asks(fact: CalleeAsks, out: Analysis) -> None:

@@ -17,7 +17,10 @@ from collections.abc import Mapping as Map
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixbot.kb import is_job_token
+from fixbot.action_source import Found, Missing, Unavailable
+from fixbot.kb import is_job_token, lookup_action
+from fixbot.kb.action_metadata import kind as action_kind
+from fixbot.kb.action_metadata import reach as action_reach
 from fixbot.kb.actions import persists_job_token, stores_of
 from fixbot.kb.github_script import github_script_effects, github_script_sources
 from fixbot.kb.script_files import ScriptReader, repo_dir, run_defaults
@@ -34,10 +37,12 @@ from fixbot.transforms.permissions.facts import (
     Container,
     Fact,
     GithubScript,
+    MetaAction,
     Opaque,
     OpaqueCode,
     RemoteCall,
     ScriptStep,
+    UnreadAction,
 )
 from fixbot.transforms.permissions.grants import parse_grant
 from fixbot.transforms.permissions.read import (
@@ -49,7 +54,7 @@ from fixbot.transforms.permissions.read import (
     token_outputs_resolved,
     version_comments,
 )
-from fixbot.workflow import RepoContext
+from fixbot.workflow import RepoContext, is_local, local_path
 from fixbot.yamlmodel import Document
 
 MAX_DEPTH = 4  # local actions and reusable workflows followed this deep
@@ -193,9 +198,12 @@ def _outputs_may_carry_token(uses: str, inputs: Map[str, str], env: Map[str, str
     if name == "actions/github-script":
         token = inputs.get("github-token")
         return reach or token is None or is_job_token(token)
-    if uses.startswith(("./", "$/")):
+    if is_local(uses):
         doc = sur.ctx.local_action(uses)
         return reach or doc is None or names_job_token(doc.text)
+    if lookup_action(uses, inputs) is None:
+        answer = sur.ctx.actions.lookup(uses)
+        return reach or not isinstance(answer, Found) or names_job_token(answer.text)
     return False
 
 
@@ -203,8 +211,13 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
           where: str, sur: _Surroundings, out: list[Fact], creds: _Creds) -> _Creds:
     if "${{" in uses:
         out.append(Opaque(f"{where}: the action is chosen by an expression"))
-    elif uses.startswith("./"):
-        return _local_action(uses, inputs, env, where, sur, out, creds)
+    elif is_local(uses):
+        doc = sur.ctx.local_action(uses)
+        if doc is None or not isinstance(doc.data, dict):
+            out.append(Opaque(f"{where}: the local action's action.yml is not in the repository "
+                              "context to read"))
+            return creds
+        return _action(doc, local_path(uses), inputs, env, where, sur, out, creds)
     elif uses.startswith("docker://"):
         out.append(OpaqueCode(where, "a Docker container", bool(token_vars(env)) or any(
             names_job_token(v) for v in inputs.values()) or creds.persisted
@@ -217,8 +230,35 @@ def _uses(uses: str, inputs: Map[str, str], comment: str | None, env: Map[str, s
         if "github-env" in effects:
             exported[EXPORTED_TOKEN] = "${{ github.token }}"
         return _Creds(creds.persisted, creds.stores | (effects - {"github-env"}), exported)
-    else:
+    elif lookup_action(uses, inputs, comment) is not None:
         out.append(ActionStep(where, uses, inputs, comment, dict(env)))
+    else:
+        return _remote_action(uses, inputs, env, where, sur, out, creds)
+    return creds
+
+
+def _remote_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: str,
+                   sur: _Surroundings, out: list[Fact], creds: _Creds) -> _Creds:
+    """An action the knowledge base does not know, judged by its action.yml where a metadata
+    source has it."""
+    answer = sur.ctx.actions.lookup(uses)
+    if isinstance(answer, Unavailable):
+        out.append(UnreadAction(where, uses, answer.why))
+        return creds
+    if isinstance(answer, Missing):
+        out.append(UnreadAction(where, uses, f"{answer.where} has no action.yml for it"))
+        return creds
+    doc = sur.ctx.actions.document(answer)
+    if doc is None or not isinstance(doc.data, dict):
+        out.append(UnreadAction(where, uses, f"its action.yml cannot be read ({answer.url})"))
+        return creds
+    git = creds.persisted or "git" in creds.stores
+    if action_kind(doc.data) == "composite":
+        out.append(MetaAction(where, uses, answer.url, "composite", (), git, ()))
+        return _action(doc, "", inputs, env, where, sur, out, creds)
+    r = action_reach(doc.data, inputs, env, creds.stores)
+    out.append(MetaAction(where, uses, answer.url, action_kind(doc.data), r.carriers, git,
+                          r.git_words))
     return creds
 
 
@@ -232,14 +272,11 @@ def _github_script(inputs: Map[str, str], where: str, sur: _Surroundings, env: M
                         creds.persisted or bool({"git", "disk"} & creds.stores))
 
 
-def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: str,
-                  sur: _Surroundings, out: list[Fact], creds: _Creds) -> _Creds:
-    doc = sur.ctx.local_action(uses)
-    if doc is None or not isinstance(doc.data, dict):
-        out.append(Opaque(f"{where}: the local action's action.yml is not in the repository "
-                          "context to read"))
-        return creds
-    data: dict[str, Any] = doc.data
+def _action(doc: Document, action_dir: str, inputs: Map[str, str], env: Map[str, str],
+            where: str, sur: _Surroundings, out: list[Fact], creds: _Creds) -> _Creds:
+    """An action read from its action.yml: a local one (``action_dir`` is its directory in the
+    repository) or a remote one (``action_dir`` is empty: its files are not at hand)."""
+    data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
     declared: dict[str, Any] = data["inputs"] if isinstance(data.get("inputs"), dict) else {}
     values: dict[str, str] = {}
     for name, spec in declared.items():
@@ -251,17 +288,17 @@ def _local_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: s
     using = text(runs.get("using")).lower()
     if using == "composite" and isinstance(runs.get("steps"), list):
         if sur.depth >= MAX_DEPTH:
-            out.append(Opaque(f"{where}: local actions nested too deep to follow"))
+            out.append(Opaque(f"{where}: composite actions nested too deep to follow"))
             return creds
         seq = doc.node_at(("runs", "steps"))
         comments = version_comments(doc.text, seq) if seq is not None else []
         steps = [(s, comments[i] if i < len(comments) else None)
                  for i, s in enumerate(runs["steps"])]
-        action_dir = uses.split("@", 1)[0].rstrip("/")
         # the composite's steps see the caller's credentials (a checkout before the action, a
         # registry login) and leave theirs for the caller's later steps
+        action_env = {"GITHUB_ACTION_PATH": action_dir} if action_dir else {}
         return _steps(steps, _Surroundings(
-            env={**env, "GITHUB_ACTION_PATH": action_dir}, ctx=sur.ctx, prefix=f"{where} → ",
+            env={**env, **action_env}, ctx=sur.ctx, prefix=f"{where} → ",
             inputs=values, depth=sur.depth + 1, shell=sur.shell, action_path=action_dir),
             out, creds)
     carried = [*values.values(), *(text(v) for v in (env_map(runs.get("env")) or {}).values()),
@@ -300,10 +337,10 @@ def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str
     if "${{" in uses:
         out.append(Opaque(f"{where}: the workflow is chosen by an expression"))
         return
-    if not uses.startswith("./"):
+    if not is_local(uses):
         out.append(RemoteCall(where, uses))
         return
-    path = uses[2:].split("@", 1)[0]
+    path = local_path(uses)
     callee = ctx.parse(path)
     if callee is None or not isinstance(callee.data, dict):
         out.append(Opaque(f"{where}: the called workflow is not in the repository context "

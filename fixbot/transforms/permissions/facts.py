@@ -34,6 +34,28 @@ class ActionStep:
 
 
 @dataclass(frozen=True)
+class UnreadAction:
+    """An action the knowledge base does not know and whose action.yml was not read."""
+
+    where: str
+    uses: str
+    why: str  # e.g. "`--online` or `--action-cache` would decide it from its action.yml"
+
+
+@dataclass(frozen=True)
+class MetaAction:
+    """An action the knowledge base does not know, judged by its own action.yml."""
+
+    where: str
+    uses: str
+    url: str  # the action.yml at that ref
+    kind: str  # "composite" (its steps are facts of their own), "JavaScript", "Docker"
+    carriers: tuple[str, ...]  # how the job token reaches it (empty: it cannot)
+    persisted: bool  # git has credentials (a checkout persisted them, or a step configured git)
+    git_words: tuple[str, ...]  # words of its metadata that speak of git writes
+
+
+@dataclass(frozen=True)
 class OpaqueCode:
     """Code no reader here reads: a ``docker://`` image or a local JavaScript/Docker action."""
 
@@ -76,4 +98,5 @@ class CalleeAsks:
     grant: Grant | None
 
 
-Fact = Opaque | Container | ActionStep | OpaqueCode | GithubScript | ScriptStep | RemoteCall | CalleeAsks
+Fact = (Opaque | Container | ActionStep | UnreadAction | MetaAction | OpaqueCode | GithubScript
+        | ScriptStep | RemoteCall | CalleeAsks)

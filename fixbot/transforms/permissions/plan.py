@@ -44,6 +44,7 @@ class JobPlan:
     want: Grant
     status: str  # default | ok | broad | listed | unknown | unreadable | under | aliased
     caller: bool
+    evidence: tuple[str, ...] = ()  # actions shown by their action.yml to need nothing
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _jobs(wf: Workflow, root: Mapping, needs: Map[str, Analysis], top_present: b
             status = "aliased"
         plans.append(JobPlan(jid, job, (key.line if key else job.line) + 1, own, cap, found,
                              list(a.unknown), used, desired(used, cap), status,
-                             job.get("uses") is not None))
+                             job.get("uses") is not None, tuple(a.evidence)))
     return plans
 
 

@@ -76,6 +76,9 @@ def _job_change(wf: Workflow, p: JobPlan, triggers: set[str], blocked: list[JobP
     summary = (f"{verb} job `{p.id}` permissions to {describe(p.want)}" if old else
                f"add job-level `permissions:` to `{p.id}` ({describe(p.want)})")
     why = job_explanation(p.id, p.want, p.found, old, triggers, p.caller)
+    if p.evidence:
+        why += " Actions the knowledge base does not know, read from their action.yml: " + \
+            "; ".join(p.evidence) + "."
     if blocked and not p.own and p.cap is None:
         names = ", ".join(f"`{b.id}`" for b in blocked)
         why += (f" It gets a job-level block rather than a workflow-level default because "
