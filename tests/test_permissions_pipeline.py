@@ -12,7 +12,7 @@ from pathlib import Path
 import fixbot.transforms.permissions as package
 
 PACKAGE = Path(package.__file__).parent
-ORDER = ["grants", "facts", "read", "extract", "decide", "plan", "render", "__init__"]
+ORDER = ["grants", "facts", "metadata", "read", "extract", "decide", "plan", "render", "__init__"]
 MAX_LINES = 400
 
 

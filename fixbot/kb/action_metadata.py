@@ -149,3 +149,33 @@ def kind(data: Mapping[str, Any]) -> str:
     if using == "docker":
         return "Docker"
     return using or "unknown"
+
+
+def action_verdict(uses: str, metadata: Any, depth: int = 0) -> str:
+    """How a remote ``uses:`` (with no inputs, in no environment) is decided: ``kb`` (the
+    knowledge base knows it), ``metadata`` (its action.yml shows the job token cannot reach it,
+    or, for a composite, every step is decided so), or ``unknown``. ``metadata`` is a
+    :class:`fixbot.action_source.Metadata`. For measuring coverage, not for decisions."""
+    from fixbot.action_source import Found
+    from fixbot.kb.actions import lookup_action
+
+    if lookup_action(uses, {}) is not None:
+        return "kb"
+    answer = metadata.lookup(uses)
+    doc = metadata.document(answer) if isinstance(answer, Found) else None
+    if doc is None or not isinstance(doc.data, dict) or depth > 4:
+        return "unknown"
+    if kind(doc.data) != "composite":
+        return "unknown" if reach(doc.data, {}, {}, frozenset()).carriers else "metadata"
+    runs = doc.data.get("runs")
+    steps = runs.get("steps") if isinstance(runs, dict) else None
+    for step in steps if isinstance(steps, list) else []:
+        if not isinstance(step, dict):
+            continue
+        if any(carries_job_token(v, {}) for v in _strings(step)):
+            return "unknown"
+        nested = step.get("uses")
+        if isinstance(nested, str) and (nested.startswith(("./", "$/", "docker://")) or
+                                        action_verdict(nested, metadata, depth + 1) == "unknown"):
+            return "unknown"
+    return "metadata"
