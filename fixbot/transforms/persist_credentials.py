@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from fixbot import yamledit
+from fixbot.action_source import Found
 from fixbot.errors import TransformError
+from fixbot.kb.action_metadata import git_write_words
+from fixbot.kb.action_metadata import kind as action_kind
 from fixbot.kb.actions import checkout_credentials, git_credential_use
 from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.github_script import analyze_github_script, github_script_sources
@@ -22,7 +25,7 @@ from fixbot.kb.token import names_job_token
 from fixbot.kb.versions import ref_range
 from fixbot.types import Change, Finding, Note
 from fixbot.workflow import RepoContext, Workflow, scalar_text
-from fixbot.yamlmodel import Mapping, Scalar
+from fixbot.yamlmodel import Document, Mapping, Scalar
 
 ID = "persist-credentials"
 SUMMARY = "add persist-credentials: false to actions/checkout where no later step needs the token"
@@ -57,7 +60,7 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
             return _github_script_needs(step, ctx, env)
         why = git_credential_use(uses)
         if why is None:
-            return f"may use them: `{name}` is not in the knowledge base"
+            return _remote_action_needs(uses, ctx, later, depth)
         return f"uses `{uses}`, which {why}" if why else None
     run = scalar_text(step.get("run"))
     if run is None:
@@ -99,6 +102,37 @@ def _github_script_needs(step: Mapping, ctx: RepoContext, env: dict[str, str]) -
     return None
 
 
+def _remote_action_needs(uses: str, ctx: RepoContext, later: _Later, depth: int) -> str | None:
+    """An action the knowledge base does not know, judged by its action.yml: a composite's steps
+    are followed; other code may run git, and is taken to when its metadata speaks of git
+    writes (committing, pushing, tags, branches, releases)."""
+    name = uses.split("@", 1)[0].strip()
+    answer = ctx.actions.lookup(uses)
+    doc = ctx.actions.document(answer) if isinstance(answer, Found) else None
+    if doc is None or not isinstance(doc.data, dict):
+        return f"may use them: `{name}` is not in the knowledge base"
+    if action_kind(doc.data) == "composite":
+        return _composite_needs(doc, f"the action `{uses}`", ctx, later, depth)
+    words = git_write_words(doc.data)
+    if words:
+        said = ", ".join(f"“{w}”" for w in words[:3])
+        return f"may use them: `{name}` may run git (its action.yml speaks of {said})"
+    return None
+
+
+def _composite_needs(doc: Document, label: str, ctx: RepoContext, later: _Later,
+                     depth: int) -> str | None:
+    if depth >= 4:
+        return f"may use them: composite actions nested too deep to follow ({label})"
+    node = doc.node_at(("runs", "steps"))
+    for item in getattr(node, "items", []):
+        if isinstance(item, Mapping):
+            why = _step_needs(item, ctx, "", {}, later, depth + 1)
+            if why:
+                return f"uses {label}, which {why}"
+    return None
+
+
 def _local_action_needs(uses: str, ctx: RepoContext, later: _Later, depth: int) -> str | None:
     doc = ctx.local_action(uses)
     if doc is None or not isinstance(doc.data, dict):
@@ -107,15 +141,7 @@ def _local_action_needs(uses: str, ctx: RepoContext, later: _Later, depth: int) 
     using = str(runs.get("using", "")).lower() if isinstance(runs, dict) else ""
     if using != "composite":
         return f"may use them: the local action `{uses}` runs {using or 'unknown'} code"
-    if depth >= 4:
-        return f"may use them: local actions nested too deep to follow ({uses})"
-    node = doc.node_at(("runs", "steps"))
-    for item in getattr(node, "items", []):
-        if isinstance(item, Mapping):
-            why = _step_needs(item, ctx, "", {}, later, depth + 1)
-            if why:
-                return f"uses the local action `{uses}`, which {why}"
-    return None
+    return _composite_needs(doc, f"the local action `{uses}`", ctx, later, depth)
 
 
 def _is_checkout(uses: str) -> bool:

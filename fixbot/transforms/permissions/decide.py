@@ -32,6 +32,8 @@ from fixbot.transforms.permissions.facts import (
 )
 from fixbot.transforms.permissions.grants import describe
 
+PUSH_DOC = ("https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-"
+            "actions#defining-access-for-the-github_token-scopes")
 REUSE_DOC = ("https://docs.github.com/en/actions/sharing-automations/reusing-workflows"
              "#access-and-permissions")
 
@@ -49,9 +51,10 @@ class Analysis:
     # needs that hold only if the job has the scope now (never added): OIDC is open to every
     # program of a job that is granted id-token, so a publish command may be using it
     maybe: list[Found] = field(default_factory=list)
-    # steps that may push with the credentials checkout persisted: unknown unless the job is
-    # known to need `contents: write` anyway (all a push can need)
-    may_push: list[str] = field(default_factory=list)
+    # steps that may push with the git credentials a checkout persisted: a push needs
+    # `contents: write`, and those credentials can do nothing else, so they bound what such a
+    # step can need (kept where the job has `contents: write` now, see plan)
+    may_push: list[Found] = field(default_factory=list)
     # why actions the knowledge base does not know need nothing (read from their action.yml)
     evidence: list[str] = field(default_factory=list)
 
@@ -61,15 +64,18 @@ class Analysis:
 
 
 def decide_job(facts: list[Fact]) -> Analysis:
-    """What a job's facts need; pushes that may happen are unknown unless ``contents: write`` is
-    needed anyway."""
+    """What a job's facts need, with the pushes that may happen (see :attr:`Analysis.may_push`)."""
     out = Analysis()
     for fact in facts:
         _decide(fact, out)
-    if not any(f.need.scopes.get("contents") == "write" for f in out.found):
-        out.unknown += out.may_push
-    out.may_push = []
     return out
+
+
+def _may_push(out: Analysis, where: str, why: str) -> None:
+    need = Need({"contents": "write"}, f"{why}; a push needs `contents: write`, and the persisted "
+                "git credentials can do nothing else", PUSH_DOC)
+    if Found(where, need) not in out.may_push:
+        out.may_push.append(Found(where, need))
 
 
 def _decide(fact: Fact, out: Analysis) -> None:
@@ -124,8 +130,8 @@ def _metadata(fact: MetaAction, out: Analysis) -> None:
                            f"does with it ({fact.url})")
     elif fact.persisted and fact.git_words:
         words = ", ".join(f"“{w}”" for w in fact.git_words[:3])
-        out.may_push.append(f"{fact.where}: `{name}` may push with the persisted git "
-                            f"credentials (its action.yml speaks of {words})")
+        _may_push(out, fact.where, f"`{name}` may push with the persisted git credentials "
+                  f"(its action.yml speaks of {words})")
     else:
         out.evidence.append(f"`{fact.uses}` ({fact.where}) cannot reach the job token: no "
                             f"input, environment variable or configured credential carries it "
@@ -156,7 +162,8 @@ def _github_script(fact: GithubScript, out: Analysis) -> None:
         for need in found.needs:
             out.add(fact.where, need)
         out.unknown.extend(f"{fact.where}: `{u}`" for u in found.unknown)
-        out.may_push.extend(f"{fact.where}: {m}" for m in found.may_push)
+        for m in found.may_push:
+            _may_push(out, fact.where, m)
 
 
 def _script(fact: ScriptStep, out: Analysis) -> None:
@@ -168,20 +175,25 @@ def _script(fact: ScriptStep, out: Analysis) -> None:
         out.maybe.append(Found(where, _oidc_maybe(tool)))
     for need in a.needs:
         out.add(where, need)
-    if fact.reach or fact.persisted:
+    if fact.reach:
         via = ""
         if fact.token_vars:
             via = (" (a token an earlier step wrote to $GITHUB_ENV)"
                    if fact.token_vars[0] == EXPORTED_TOKEN else f" (in ${fact.token_vars[0]})")
         out.unknown.extend(f"{where}: {u}{via if 'runs with the job token' in u else ''}"
                            for u in a.unknown)
-    out.may_push.extend(f"{where}: {m}" for m in a.may_push)
+    elif fact.persisted:  # only git's persisted credentials reach what cannot be read
+        for u in a.unknown:
+            _may_push(out, where, f"{u}, and could push with the credentials a checkout "
+                      "persisted")
+    for m in a.may_push:
+        _may_push(out, where, m)
     for path, why in fact.read.unread:
         if fact.reach:
             out.unknown.append(f"{where}: runs `{path}` with the job token ({why})")
         elif fact.persisted and may_push_by_name(path):
-            out.may_push.append(f"{where}: runs `{path}`, which may push with the persisted "
-                                f"credentials ({why})")
+            _may_push(out, where, f"runs `{path}`, which may push with the persisted "
+                      f"credentials ({why})")
 
 
 def _oidc_maybe(tool: str) -> Need:

@@ -89,7 +89,7 @@ def _jobs(wf: Workflow, root: Mapping, needs: Map[str, Analysis], top_present: b
         a = needs[jid]
         grant_node = job.get("permissions") if own else root.get("permissions") if (
             top_present) else None
-        found = _keep_oidc(a, cap, isinstance(grant_node, Mapping))
+        found = _keep_oidc(a, cap, isinstance(grant_node, Mapping)) + _keep_push(a, cap)
         used: Grant = union(*(f.need.scopes for f in found))
         if a.unknown:
             status = "unknown"
@@ -112,6 +112,17 @@ def _jobs(wf: Workflow, root: Mapping, needs: Map[str, Analysis], top_present: b
                              list(a.unknown), used, desired(used, cap), status,
                              job.get("uses") is not None, tuple(a.evidence)))
     return plans
+
+
+def _keep_push(a: Analysis, cap: Grant | None) -> list[Found]:
+    """Steps that may push with the persisted git credentials keep ``contents: write`` where the
+    job may have it now (granted, or the repository default, which may be read-write); a job
+    without it cannot push today, so they need nothing more."""
+    if cap is not None and cap.get("contents") != "write":
+        return []
+    if any(f.need.scopes.get("contents") == "write" for f in a.found):
+        return []  # needed anyway: nothing to add to the explanation
+    return [f for f in a.may_push if f not in a.found]
 
 
 def _keep_oidc(a: Analysis, cap: Grant | None, listed: bool) -> list[Found]:
