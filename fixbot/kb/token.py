@@ -118,8 +118,11 @@ def is_job_token_input(value: str | None) -> bool:
 
 
 def token_vars(env: Mapping[str, str]) -> list[str]:
-    """Names of the environment variables that hold the job token."""
-    return sorted(k for k, v in env.items() if names_job_token(v))
+    """Names of the environment variables that hold the job token, or may: a computed pick
+    among all secrets, or the whole ``secrets``/``github`` context as JSON (it contains the
+    token), is taken to be the token itself, so every program that gets it is judged as one
+    that gets the token."""
+    return sorted(k for k, v in env.items() if names_job_token(v) or any_secret(v))
 
 
 def exports_job_token(script: str, env: Mapping[str, str]) -> bool:

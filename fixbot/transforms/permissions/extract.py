@@ -26,7 +26,6 @@ from fixbot.kb.github_script import github_script_effects, github_script_sources
 from fixbot.kb.script_files import ScriptReader, repo_dir, run_defaults
 from fixbot.kb.token import (
     EXPORTED_NAME,
-    any_secret,
     exports_job_token,
     names_job_token,
     token_vars,
@@ -153,10 +152,6 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
             out.append(Opaque(f"{where}: `env:` is an expression that may hold the job token"))
             continue
         env = {**sur.env, **exported, **env}
-        picked = sorted(k for k, v in env.items() if any_secret(v))
-        if picked:
-            out.append(Opaque(f"{where}: `{picked[0]}` holds a computed choice among all secrets "
-                              "(the job token included)"))
         uses = step.get("uses")
         if isinstance(uses, str):
             with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
