@@ -92,7 +92,7 @@ def analyze_commands(script: Script, env: Mapping[str, str], git: bool,
             _file_write(item, st)
             continue
         _command(item, st)
-    if any(_untold_dir(d) for d in script.path_dirs):
+    if any(_untold_dir(d, env, script) for d in script.path_dirs):
         st.stores.add(_UNTOLD_PATH)  # later steps' bare commands may be that directory's programs
     if calls is not None:
         calls.extend(st.calls)
@@ -110,9 +110,24 @@ _TOLD_DIRS = ("$GITHUB_WORKSPACE", "${GITHUB_WORKSPACE}", "${{ github.workspace 
               "${{github.workspace}}", "$PWD", "${PWD}", "$env:GITHUB_WORKSPACE", "$pwd")
 
 
-def _untold_dir(d: str) -> bool:
-    """Whether a directory written to $GITHUB_PATH cannot be told (it may be the repository's)."""
+_ONE_VAR = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
+
+
+def _untold_dir(d: str, env: Mapping[str, str] | None = None, script: Script | None = None,
+                depth: int = 0) -> bool:
+    """Whether a directory written to $GITHUB_PATH cannot be told (it may be the repository's).
+    A lone ``$NAME`` is told when every value the step can give it (its environment, each
+    assignment in the script) is told: an empty value adds no directory."""
     d = d.strip()
+    one = _ONE_VAR.match(d)
+    if one and env is not None and script is not None and depth < 3:
+        name = one.group(1) or one.group(2)
+        values = [i.value for i in script.items if isinstance(i, Assignment) and i.name == name]
+        if name in env:
+            values.append(env[name])
+        if values and all(v is not None for v in values):
+            return any(v.strip() and _untold_dir(v, env, script, depth + 1)
+                       for v in values if v is not None)
     if d == "?" or "$(" in d or "`" in d:
         return True
     if d.startswith(_OUTSIDE_DIRS) or (len(d) > 1 and d[1] == ":"):
