@@ -182,3 +182,142 @@ def test_verbosity_flags_before_or_after_the_command(repo: Path, flags: list[str
         out, err = capsys.readouterr()
         assert json.loads(out)["summary"]["changed"] == 1
         assert err == ""
+
+
+# -- where remote actions' metadata comes from: --action-cache, --online ----------------------
+ACTION_WF = """on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: tools/lint@v1
+      - uses: tools/mono/sub@release/v2
+      - uses: tools/gone@v1
+"""
+ACTION_YML = "name: lint\nruns:\n  using: node20\n  main: index.js\n"
+
+
+def _spy_analyze(wf, ctx):  # type: ignore[no-untyped-def]
+    """A transform that reports what ctx.actions answers for each step's uses:."""
+    from fixbot.action_source import Found
+    from fixbot.types import Note
+
+    notes = []
+    for job_id, job in wf.jobs():
+        for i, step in wf.steps(job):
+            answer = ctx.actions.lookup(str(step.get("uses").value))
+            what = f"{answer.name} {answer.url}" if isinstance(answer, Found) else ""
+            notes.append(Note("spy-actions", f"jobs.{job_id}.steps[{i}]",
+                              f"{type(answer).__name__} {what}".strip()))
+    return notes
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from types import SimpleNamespace
+
+    from fixbot.transforms import REGISTRY
+
+    monkeypatch.setitem(REGISTRY, "spy-actions", SimpleNamespace(
+        ID="spy-actions", SUMMARY="reports action metadata answers", DOCS="", analyze=_spy_analyze))
+    for var in ("FIXBOT_ACTION_CACHE", "GITHUB_API_URL", "FIXBOT_TOKEN", "GITHUB_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    return ["--only", "spy-actions", "--format", "json"]
+
+
+def _answers(out: str) -> list[list[str]]:
+    return [[n["message"] for n in f["notes"]] for f in json.loads(out)["files"]]
+
+
+def _action_repos(root: Path, copies: int, files: int = 1) -> list[str]:
+    paths = []
+    for n in range(copies):
+        wf = root / f"r{n}" / ".github" / "workflows"
+        wf.mkdir(parents=True)
+        for k in range(files):
+            (wf / f"ci{k:02d}.yml").write_text(ACTION_WF)
+        paths.append(str(root / f"r{n}"))
+    return paths
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fix_action_cache_reaches_every_worker(tmp_path: Path, spy: list[str], jobs: str,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from fixbot.commands import fix as fix_cmd
+
+    cache = tmp_path / "actions"  # laid out like ../shared/actions
+    (cache / "tools/lint/v1").mkdir(parents=True)
+    (cache / "tools/lint/v1/action.yml").write_text(ACTION_YML)
+    (cache / "tools/mono/release%2Fv2/sub").mkdir(parents=True)
+    (cache / "tools/mono/release%2Fv2/sub/action.yaml").write_text(ACTION_YML)
+    monkeypatch.setenv("FIXBOT_JOBS", jobs)
+    monkeypatch.setattr(fix_cmd, "PARALLEL_THRESHOLD", 2)  # the process pool, with few files
+    paths = _action_repos(tmp_path / "repos", 4)
+    assert main(["fix", *paths, "--check", "--action-cache", str(cache), *spy]) == 0
+    expected = ["Found action.yml https://github.com/tools/lint/blob/v1/action.yml",
+                "Found action.yaml https://github.com/tools/mono/blob/release/v2/sub/action.yaml",
+                "Missing"]
+    assert _answers(capsys.readouterr().out) == [expected] * 4
+    monkeypatch.setenv("FIXBOT_ACTION_CACHE", str(cache))  # the same from the environment
+    assert main(["fix", *paths, "--check", *spy]) == 0
+    assert _answers(capsys.readouterr().out) == [expected] * 4
+
+
+def test_fix_without_a_source_leaves_actions_unavailable(tmp_path: Path, spy: list[str],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fix", *_action_repos(tmp_path, 1), "--check", *spy]) == 0
+    assert _answers(capsys.readouterr().out) == [["Unavailable"] * 3]
+
+
+def test_fix_action_metadata_usage_errors(repo: Path, tmp_path: Path, spy: list[str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fix", str(repo), "--action-cache", str(tmp_path / "missing")]) == 2
+    assert "--action-cache" in capsys.readouterr().err
+    assert main(["fix", str(repo), "--github-url", "https://ghes.example.com/api/v3"]) == 2
+    assert "only meaningful with --online" in capsys.readouterr().err
+    assert main(["fix", str(repo), "--online", "--github-url", "ftp://x"]) == 2
+    assert (repo / ".github/workflows/ci.yml").read_text() == WF
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_fix_online_reads_the_forge_once_and_caches_it(tmp_path: Path, spy: list[str], jobs: str,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from fixbot.commands import fix as fix_cmd
+    from fixbot.sandbox import Sandbox
+
+    token = "ghp_cliOnlineToken00000000000000000000000"
+    paths = _action_repos(tmp_path / "repos", 2, files=20)  # 40 files: chunks of 16 (3 workers)
+    monkeypatch.setenv("FIXBOT_JOBS", jobs)  # 3: workers share the disk cache, fetch once
+    monkeypatch.setattr(fix_cmd, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setenv("FIXBOT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FIXBOT_TOKEN", token)
+    with Sandbox(tmp_path / "forge") as sb:
+        sb.add_token("bot", token)
+        sb.create_repo("tools", "lint", {"action.yml": ACTION_YML})
+        sb.create_repo("tools", "mono", {"sub/action.yaml": ACTION_YML})
+        sb.repo("tools", "mono").git("branch", "release/v2", "main")
+        sb.repo("tools", "lint").git("tag", "v1", "main")
+        assert main(["fix", *paths, "--online", "--github-url", sb.api_url, "--check", *spy]) == 0
+        out = capsys.readouterr()
+        assert _answers(out.out) == [[
+            f"Found action.yml {sb.url}/tools/lint/blob/v1/action.yml",
+            f"Found action.yaml {sb.url}/tools/mono/blob/release/v2/sub/action.yaml",
+            "Missing"]] * 40
+        assert sorted(e.line() for e in sb.access_log) == [
+            "GET /api/v3/repos/tools/gone/contents/action.yaml 404",
+            "GET /api/v3/repos/tools/gone/contents/action.yml 404",
+            "GET /api/v3/repos/tools/lint/contents/action.yml 200",
+            "GET /api/v3/repos/tools/mono/contents/sub/action.yaml 200",
+            "GET /api/v3/repos/tools/mono/contents/sub/action.yml 404"]
+        sb.clear_log()
+        assert main(["fix", *paths, "--online", "--github-url", sb.api_url, "--check", *spy]) == 0
+        assert sb.access_log == []  # the next run reads the disk cache
+        cached = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
+        assert token not in cached + out.out + out.err + capsys.readouterr().err
+
+
+def test_run_action_cache_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(tmp_path), "--action-cache", str(tmp_path / "missing")]) == 2
+    assert "--action-cache" in capsys.readouterr().err

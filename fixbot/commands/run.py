@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fixbot import engine, files, gitops, pr, report
-from fixbot.commands.fix import add_selection, write_fixed
-from fixbot.errors import FixbotError
+from fixbot import action_fetch, engine, files, gitops, pr, report
+from fixbot.action_source import Metadata
+from fixbot.commands.fix import add_action_cache, add_selection, write_fixed
+from fixbot.errors import FixbotError, InputError
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
 from fixbot.forge import Forge, PullInfo
 from fixbot.redact import strip_userinfo
@@ -61,6 +62,7 @@ def register(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="clone and compute, read the pull request state, change nothing")
     add_selection(p)
+    add_action_cache(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=run)
 
@@ -77,9 +79,11 @@ def run(args: argparse.Namespace) -> int:
     if is_forge_name(args.repo):
         url = forge_mod.api_url(args.github_url)
         forge = Forge(url, forge_mod.from_env())
-        outcome = run_repo(forge, args.repo, transforms, dry_run=args.dry_run)
+        actions = action_fetch.for_run(args.action_cache, forge)
+        outcome = run_repo(forge, args.repo, transforms, dry_run=args.dry_run, actions=actions)
     else:
-        outcome = run_local(args.repo, transforms, dry_run=args.dry_run)
+        actions = action_fetch.for_run(args.action_cache, None)
+        outcome = run_local(args.repo, transforms, dry_run=args.dry_run, actions=actions)
     emit(outcome, args.format, show_body=args.dry_run or not is_forge_name(args.repo))
     failed = outcome.status == "error" or any(r.status == "error" for r in outcome.files)
     return EXIT_FAILED if failed else EXIT_OK
@@ -102,15 +106,33 @@ def emit(o: Outcome, fmt: str, show_body: bool) -> None:
     sys.stdout.write("\n".join(out) + "\n")
 
 
-def analyze(checkout: gitops.Checkout, transforms: Sequence[Transform], name: str = "") -> list[FileResult]:
-    """Run the transforms over the checkout's workflows and write the changed files."""
-    ctx = RepoContext(checkout.read_text)
+def analyze(checkout: gitops.Checkout, transforms: Sequence[Transform], name: str = "",
+            actions: Metadata | None = None) -> list[FileResult]:
+    """Run the transforms over the checkout's workflows and write the changed files.
+
+    The metadata of the remote actions the knowledge base does not know is looked up first,
+    so that the transforms find it memoised."""
+    actions = actions or Metadata()
+    ctx = RepoContext(checkout.read_text, actions=actions)
     targets = files.discover([str(checkout.path)])
+    if actions.source is not None:
+        asked = action_fetch.prefetch(actions, _texts(targets))
+        log.debug("%s: looked up the metadata of %d action reference(s)", name, asked)
     results = write_fixed(targets, [engine.process_target(t, transforms, ctx) for t in targets])
     s = report.summary(results)
     log.info("%s: %d workflow file(s): %d changed, %d unchanged, %d error(s)", name, s["files"],
              s["changed"], s["unchanged"], s["errors"])
     return results
+
+
+def _texts(targets: list[files.Target]) -> list[str]:
+    out = []
+    for t in targets:
+        try:
+            out.append(files.read_workflow(t))
+        except InputError:
+            continue  # reported by the engine
+    return out
 
 
 def _paths(results: list[FileResult]) -> list[str]:
@@ -123,15 +145,16 @@ def selection(transforms: Sequence[Transform]) -> list[str]:
 
 
 def run_local(source: str, transforms: Sequence[Transform], dry_run: bool = False,
-              workdir: Path | None = None) -> Outcome:
-    """Clone a local path or git URL, commit the fixes on fixbot's branch there, push nothing."""
+              workdir: Path | None = None, actions: Metadata | None = None) -> Outcome:
+    """Clone a local path or git URL, commit the fixes on fixbot's branch there, push nothing.
+    ``actions``: where remote actions' metadata comes from (default: nowhere)."""
     name = strip_userinfo(source.rstrip("/").removesuffix(".git"))
     partial = "://" in source and not source.startswith("file://")
     dest = Path(workdir or tempfile.mkdtemp(prefix="fixbot-run-")) / "repo"
     try:
         log.info("%s: cloning into %s", name, dest)
         checkout = gitops.clone(source, dest, None, partial=partial)
-        results = analyze(checkout, transforms, name)
+        results = analyze(checkout, transforms, name, actions)
     except FixbotError as e:
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
         return Outcome(name, "error", reason=strip_userinfo(str(e)))
@@ -151,12 +174,17 @@ def run_local(source: str, transforms: Sequence[Transform], dry_run: bool = Fals
 
 
 def run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run: bool = False,
-             workdir: Path | None = None) -> Outcome:
-    """The whole lifecycle for one forge repository; errors become an ``error`` outcome."""
+             workdir: Path | None = None, actions: Metadata | None = None) -> Outcome:
+    """The whole lifecycle for one forge repository; errors become an ``error`` outcome.
+
+    ``actions``: where remote actions' metadata comes from; by default the forge's own, one
+    :class:`Metadata` per ``forge`` object, so a process running many repositories on it asks
+    for each action and ref once."""
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="fixbot-run-")
     root = Path(workdir or tmp.name)  # type: ignore[union-attr]
     try:
-        return _run_repo(forge, full, transforms, dry_run, root / "repo")
+        actions = actions or action_fetch.for_forge(forge)
+        return _run_repo(forge, full, transforms, dry_run, root / "repo", actions)
     except FixbotError as e:
         return Outcome(full, "error", reason=strip_userinfo(str(e)))
     finally:
@@ -165,7 +193,7 @@ def run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run: 
 
 
 def _run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run: bool,
-              dest: Path) -> Outcome:
+              dest: Path, actions: Metadata) -> Outcome:
     info = forge.repo(full)
     if info.archived or info.disabled:
         return Outcome(full, "skipped", reason="repository is archived" if info.archived
@@ -174,7 +202,7 @@ def _run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run:
     checkout = gitops.clone(info.clone_url, dest, forge.git_token(full),
                             branch=info.default_branch)
     base = checkout.head
-    results = analyze(checkout, transforms, full)
+    results = analyze(checkout, transforms, full, actions)
     chosen = selection(transforms)
     remote = checkout.remote_tip(pr.BRANCH)
     tip = checkout.fetch_tip(pr.BRANCH) if remote else None

@@ -12,10 +12,12 @@ request) is retried only after looking for what the first attempt may have creat
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from github import Auth, Github, GithubIntegration
 from github.PullRequest import PullRequest
@@ -27,6 +29,7 @@ from fixbot.forge.auth import AppCredentials, Credentials, TokenCredentials
 from fixbot.forge.retry import Policy, status_of
 
 TIMEOUT = 30
+MAX_FILE_BYTES = 1024 * 1024  # file_text refuses larger files (the contents API's base64 limit)
 _REFRESH_MARGIN = 300  # renew an installation token this many seconds before it expires
 
 
@@ -66,10 +69,14 @@ def split_full_name(full: str) -> tuple[str, str]:
 
 
 class Forge:
-    """One forge (GitHub, GHES or the sandbox) seen through one set of credentials."""
+    """One forge (GitHub, GHES or the sandbox) seen through one set of credentials.
 
-    def __init__(self, api_url: str, credentials: Credentials, policy: Policy | None = None,
-                 timeout: int = TIMEOUT) -> None:
+    ``credentials=None`` is anonymous: reads of public repositories only (``fix --online``
+    without a token); git and every write then fail with a :class:`ForgeError`.
+    """
+
+    def __init__(self, api_url: str, credentials: Credentials | None,
+                 policy: Policy | None = None, timeout: int = TIMEOUT) -> None:
         self.api_url = api_url
         self.policy = policy or Policy()
         host = urlparse(api_url).hostname or ""
@@ -84,10 +91,21 @@ class Forge:
         self._token_gh: Github | None = None
         if isinstance(credentials, TokenCredentials):
             self._token_gh = Github(auth=Auth.Token(credentials.token), **self._kwargs)
+        elif credentials is None:
+            self._token_gh = Github(**self._kwargs)
         self._installations: dict[str, _Installation] = {}
         # (the client that fetched it, the object): reused only while that client is current
         self._repos: dict[str, tuple[Github, Repository]] = {}
         self._pulls: dict[tuple[str, int], tuple[Github, PullRequest]] = {}
+
+    def fresh(self) -> Forge:
+        """A new client for the same forge and credentials, sharing no connection or cached
+        object with this one (for a process forked from the one that made this client)."""
+        return Forge(self.api_url, self._credentials, self.policy, self._kwargs["timeout"])
+
+    @property
+    def anonymous(self) -> bool:
+        return self._credentials is None
 
     # -- credentials -------------------------------------------------------------------------
     def _installation(self, owner: str, name: str) -> _Installation:
@@ -127,6 +145,8 @@ class Forge:
 
     def git_token(self, full: str) -> str:
         """The token git uses for this repository (an installation token for an App)."""
+        if self._credentials is None:
+            raise ForgeError(f"{full}: no credentials: set FIXBOT_TOKEN (or GITHUB_TOKEN)")
         if isinstance(self._credentials, TokenCredentials):
             return self._credentials.token
         return self._installation(*split_full_name(full)).token
@@ -145,6 +165,64 @@ class Forge:
         r = self._repo(full)
         return RepoInfo(r.full_name, r.default_branch, r.clone_url, r.html_url,
                         bool(r.archived), bool(getattr(r, "disabled", False) or False))
+
+    def _reader(self, owner: str, name: str) -> Github:
+        """The client that reads a file of ``owner/name``: the token's; with an App, the
+        installation of that owner if fixbot has one, else any installation it already has
+        (an installation token reads public repositories too), else that owner's."""
+        if self._token_gh is not None:
+            return self._token_gh
+        now = self.policy.clock()
+        mine = self._installations.get(owner.lower())
+        if mine is None:
+            mine = next((i for i in self._installations.values()
+                         if i.expires - now > _REFRESH_MARGIN), None)
+        if mine is not None and mine.expires - now > _REFRESH_MARGIN:
+            return mine.gh
+        return self._installation(owner, name).gh
+
+    def file_text(self, full: str, path: str, ref: str,
+                  max_bytes: int = MAX_FILE_BYTES) -> str | None:
+        """The UTF-8 text of the file ``path`` of ``full`` at ``ref``, in one request
+        (``GET /repos/{o}/{r}/contents/{path}?ref=REF``). None when the forge answers 404 (no
+        such repository, ref or file, or the credentials cannot see it) or ``path`` is a
+        directory; a :class:`ForgeError` (naming no credential) for anything else, including a
+        file over ``max_bytes``, a symbolic link, a submodule or text that is not UTF-8."""
+        owner, name = split_full_name(full)
+        gh = self._reader(owner, name)
+        what = f"{full}: read {path} at {ref}"
+        url = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}/contents/{quote(path)}"
+
+        def get() -> Any:
+            return gh.requester.requestJsonAndCheck("GET", url, parameters={"ref": ref})[1]
+
+        try:
+            data = self.policy.call(what, get)
+        except ForgeError as e:
+            if status_of(e) == 404:
+                return None
+            raise
+        if isinstance(data, list):
+            return None  # a directory: no file there
+        if not isinstance(data, dict) or data.get("type") != "file":
+            kind = data.get("type") if isinstance(data, dict) else type(data).__name__
+            raise ForgeError(f"{what}: it is a {kind}, not a file")
+        size = data.get("size")
+        if isinstance(size, int) and size > max_bytes:
+            raise ForgeError(f"{what}: {size:,} bytes, over the {max_bytes:,}-byte limit")
+        if data.get("encoding") != "base64" or not isinstance(data.get("content"), str):
+            raise ForgeError(f"{what}: the forge sent no content (encoding "
+                             f"{data.get('encoding')!r}); the file is too large to read this way")
+        try:
+            raw = base64.b64decode(data["content"])
+        except (binascii.Error, ValueError) as e:
+            raise ForgeError(f"{what}: the forge sent content that is not base64") from e
+        if len(raw) > max_bytes:
+            raise ForgeError(f"{what}: {len(raw):,} bytes, over the {max_bytes:,}-byte limit")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ForgeError(f"{what}: not UTF-8 text") from e
 
     # -- pull requests -----------------------------------------------------------------------
     def _info(self, full: str, pr: PullRequest) -> PullInfo:
