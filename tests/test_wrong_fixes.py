@@ -110,10 +110,16 @@ def test_python_script_that_pushes(tmp_path: Path) -> None:
 
 
 def test_javascript_script_is_unknown(tmp_path: Path) -> None:
+    """No parser reads the script; only git's persisted credentials reach it, so what it may do
+    is bounded by a push: `contents: write` is kept (and the checkout keeps its credentials)."""
     files = {"scripts/bump.js": 'require("child_process").execSync("git push")\n'}
     wf = job("      - run: node scripts/bump.js\n")
     out = run(tmp_path, wf, files)
-    assert out.perms == "default" and "a node script, which no parser here reads" in out.notes
+    assert out.perms == {"contents": "write"}
+    result = engine.process("t.yml", wf, [REGISTRY["permissions"]],
+                            RepoContext(repo_reader(tmp_path)))
+    assert "a node script, which no parser here reads, and could push" in \
+        result.changes[-1].explanation
     assert run(tmp_path, wf, files, "persist-credentials").persisted is True
 
 
