@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Mapping as Map
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,10 @@ def detect_style(doc: Document) -> Style:
 
 # -- rendering new values -----------------------------------------------------------------------
 
+# End-of-line comments for a new mapping value: its key -> the comment's text (after "# "), e.g.
+# {"contents": 'step "Publish" (softprops/action-gh-release@v2)'}. Comments never change the data.
+Remarks = Map[str, str]
+
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 
 
@@ -82,13 +87,17 @@ def _plain_ok(s: str, flow: bool) -> bool:
     return not (flow and any(c in s for c in ",[]{}"))
 
 
-def render_block(value: Plain, col: int, style: Style) -> list[str]:
-    """Lines (without newlines) rendering a mapping or sequence in block style at ``col``."""
+def render_block(value: Plain, col: int, style: Style, remarks: Remarks | None = None) -> list[str]:
+    """Lines (without newlines) rendering a mapping or sequence in block style at ``col``;
+    ``remarks`` end the first line of the mapping's keys they name."""
     pad = " " * col
     lines: list[str] = []
     if isinstance(value, dict):
         for k, v in value.items():
             key = render_scalar(k)
+            if remarks and k in remarks:
+                lines.extend(_remarked(render_block({k: v}, col, style), remarks[k]))
+                continue
             if isinstance(v, dict) and v:
                 lines.append(f"{pad}{key}:")
                 lines.extend(render_block(v, col + style.indent, style))
@@ -108,6 +117,27 @@ def render_block(value: Plain, col: int, style: Style) -> list[str]:
     else:
         raise TransformError(f"cannot render {type(value).__name__} as a block")
     return lines
+
+
+def _remarked(lines: list[str], remark: str) -> list[str]:
+    """``lines`` with ``remark`` as an end-of-line comment of the first."""
+    if not remark.strip() or any(c in remark for c in "\r\n\x85\u2028\u2029"):
+        raise TransformError(f"a comment must be one non-empty line: {remark!r:.60}")
+    return [f"{lines[0]}  # {remark}"] + lines[1:]
+
+
+def _flow_remarks(text: str, pos: int, remarks: Remarks | None, style: Style) -> str:
+    """The end-of-line comment for a value ending at ``pos`` inside a flow collection, where a
+    comment cannot sit inside the line: what follows on that line moves to the next one,
+    indented one level deeper than the line (so it stays inside the flow collection)."""
+    if not remarks:
+        return ""
+    comment = _remarked([""], "; ".join(f"{k}: {r}" for k, r in remarks.items()))[0]
+    end = _line_end(text, pos)
+    if not text[pos:end].strip():
+        return comment
+    line = text[_line_start(text, pos):end]
+    return comment + style.newline + " " * (len(line) - len(line.lstrip(" ")) + style.indent)
 
 
 def render_inline(value: Plain) -> str:
@@ -157,23 +187,24 @@ def _check_editable(node: YNode) -> None:
 # -- edit constructors ------------------------------------------------------------------------
 
 def set_key(doc: Document, mapping: Mapping, key: str, value: Plain, style: Style,
-            before: Seq[str] = ()) -> Edit:
+            before: Seq[str] = (), remarks: Remarks | None = None) -> Edit:
     """Set ``mapping[key] = value``: replace the value if the key exists, else add the key.
 
     A new key goes before the first existing key named in ``before`` (with the comments directly
-    above it), else after the last item.
+    above it), else after the last item. ``remarks`` comment the keys of a mapping ``value``: at
+    the end of each one's line in block style, after the whole value in flow style.
     """
     _check_editable(mapping)
     existing = mapping.get(key)
     if existing is not None:
-        return replace_value(doc, mapping, key, value, style)
+        return replace_value(doc, mapping, key, value, style, remarks)
     op = SetOp(mapping.path + (key,), value)
     text = doc.text
     if mapping.flow:
-        return _add_flow_key(text, mapping, key, value, op)
+        return _add_flow_key(text, mapping, key, value, op, style, remarks)
     col = mapping.items[0][0].col if mapping.items else mapping.col
     nl = style.newline
-    entry = _render_entry(key, value, col, style)
+    entry = _render_entry(key, value, col, style, remarks)
     for name in before:
         anchor = mapping.key_node(name)
         if anchor is None:
@@ -189,11 +220,12 @@ def set_key(doc: Document, mapping: Mapping, key: str, value: Plain, style: Styl
     return Edit(pos, pos, nl + nl.join(entry), op)
 
 
-def _render_entry(key: str, value: Plain, col: int, style: Style) -> list[str]:
+def _render_entry(key: str, value: Plain, col: int, style: Style,
+                  remarks: Remarks | None = None) -> list[str]:
     pad = " " * col
     k = render_scalar(key)
     if isinstance(value, dict) and value:
-        return [f"{pad}{k}:"] + render_block(value, col + style.indent, style)
+        return [f"{pad}{k}:"] + render_block(value, col + style.indent, style, remarks)
     if isinstance(value, list) and value:
         return [f"{pad}{k}:"] + render_block(value, col + style.seq_offset, style)
     return [f"{pad}{k}: {render_inline(value)}"]
@@ -211,7 +243,8 @@ def _above_comments(text: str, pos: int, col: int) -> int:
     return pos
 
 
-def _add_flow_key(text: str, mapping: Mapping, key: str, value: Plain, op: SetOp) -> Edit:
+def _add_flow_key(text: str, mapping: Mapping, key: str, value: Plain, op: SetOp, style: Style,
+                  remarks: Remarks | None) -> Edit:
     close = mapping.end - 1
     if text[close] != "}":
         raise TransformError(f"line {mapping.line + 1}: unexpected end of a flow mapping")
@@ -221,13 +254,17 @@ def _add_flow_key(text: str, mapping: Mapping, key: str, value: Plain, op: SetOp
         if inner.strip():  # only a comment can be there: keep it
             raise TransformError(f"line {mapping.line + 1}: an empty flow mapping holds a comment; "
                                  "not edited, so that the comment is kept")
-        return Edit(mapping.start + 1, close, f"{inner}{entry}", op)
+        return Edit(mapping.start + 1, close,
+                    f"{inner}{entry}{_flow_remarks(text, close, remarks, style)}", op)
     pos = mapping.items[-1][1].end
-    return Edit(pos, pos, f", {entry}", op)
+    return Edit(pos, pos, f", {entry}{_flow_remarks(text, pos, remarks, style)}", op)
 
 
-def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style: Style) -> Edit:
-    """Replace the value of an existing key, keeping the key and anything after the value.
+def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style: Style,
+                  remarks: Remarks | None = None) -> Edit:
+    """Replace the value of an existing key, keeping the key and anything after the value;
+    ``remarks`` comment the keys of a mapping ``value`` (see :func:`set_key`), except a key
+    that keeps an end-of-line comment of its own.
 
     No comment is lost (see :func:`_merge_mapping` for where each one goes): a block mapping
     replaced by a block mapping keeps each comment with the key it belongs to where that key
@@ -248,11 +285,12 @@ def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style
     if mapping.flow or not block:
         inline = render_inline(value)
         if empty:
-            return Edit(old.start, old.end, " " + inline, op)
+            return Edit(old.start, old.end, " " + inline + _flow_remarks(text, old.end, remarks, style),
+                        op)
         if mapping.flow or old.line == knode.line:
             end = _content_end(text, old)
             _refuse_comments(doc, old.start, end, "the value")
-            return Edit(old.start, end, inline, op)
+            return Edit(old.start, end, inline + _flow_remarks(text, end, remarks, style), op)
         # a block value below the key becomes one line: comments of the key's line stay on it,
         # the others stay below it, at the column of the old value
         start, end = _after_colon(text, knode), _line_end(text, _content_end(text, old))
@@ -265,19 +303,19 @@ def replace_value(doc: Document, mapping: Mapping, key: str, value: Plain, style
     col = knode.col + (style.indent if isinstance(value, dict) else style.seq_offset)
     if empty:
         pos = _line_end(text, knode.end)
-        return Edit(pos, pos, nl + nl.join(render_block(value, col, style)), op)
+        return Edit(pos, pos, nl + nl.join(render_block(value, col, style, remarks)), op)
     if old.line > knode.line:  # a block value below the key: replace it, keep the key line
         start, end = _line_end(text, knode.end), _line_end(text, _content_end(text, old))
         comments = doc.comments(start, end)
         if isinstance(value, dict) and isinstance(old, Mapping) and _mergeable(text, old):
-            lines = _merge_mapping(doc, old, value, col, style, comments)
+            lines = _merge_mapping(doc, old, value, col, style, comments, remarks)
         else:
-            lines = render_block(value, col, style) + [" " * col + c.text for c in comments]
+            lines = render_block(value, col, style, remarks) + [" " * col + c.text for c in comments]
         return Edit(start, end, nl + nl.join(lines), op)
     # a scalar or flow value on the key's line: keep a trailing comment on the key's line
     end = _content_end(text, old)
     line_end = _line_end(text, end)
-    lines = render_block(value, col, style)
+    lines = render_block(value, col, style, remarks)
     lines += [" " * col + c.text for c in doc.comments(old.start, end)]
     return Edit(_after_colon(text, knode), line_end, text[end:line_end] + nl + nl.join(lines), op)
 
@@ -289,7 +327,7 @@ def _mergeable(text: str, m: Mapping) -> bool:
 
 
 def _merge_mapping(doc: Document, old: Mapping, new: dict[str, Plain], col: int, style: Style,
-                   comments: Seq[Comment]) -> list[str]:
+                   comments: Seq[Comment], remarks: Remarks | None = None) -> list[str]:
     """Lines rendering ``new`` at ``col`` in place of the block mapping ``old``, with every one of
     ``comments`` (the comments of ``old``'s text) kept.
 
@@ -299,7 +337,8 @@ def _merge_mapping(doc: Document, old: Mapping, new: dict[str, Plain], col: int,
     below its new value, unless the value is a block mapping again and the same rule applies
     inside. Where the key is gone, its comments stay where it was: after the key that preceded
     it in ``old`` and remains (or first). Moved comments take the column of the keys they
-    stand among.
+    stand among. ``remarks`` end the lines of the keys of ``new`` they name, unless the key
+    keeps an end-of-line comment of its own.
     """
     text = doc.text
     n = len(old.items)
@@ -329,8 +368,10 @@ def _merge_mapping(doc: Document, old: Mapping, new: dict[str, Plain], col: int,
     index = {k.value: i for i, (k, _) in enumerate(old.items)}
     for key, value in new.items():
         at = index.get(key)
+        remark = (remarks or {}).get(key)
         if at is None:
-            lines += _render_entry(key, value, col, style)
+            entry = _render_entry(key, value, col, style)
+            lines += _remarked(entry, remark) if remark else entry
             continue
         knode, ovalue = old.items[at]
         key_line_end = _line_end(text, knode.end)
@@ -346,6 +387,8 @@ def _merge_mapping(doc: Document, old: Mapping, new: dict[str, Plain], col: int,
             entry = _render_entry(key, value, col, style)
         for c in eol:
             entry[0] += _eol_gap(text, c) + c.text
+        if remark and not eol:
+            entry = _remarked(entry, remark)
         lines += entry
         lines += [pad + " " * style.indent + c.text for c in inner]
         lines += [pad + c.text for c in follow.get(at, [])]

@@ -45,6 +45,9 @@ class Need:
     reason: str  # one line, our words
     source: str  # https URL
     via_token: bool = True  # False for needs that do not go through the token input (id-token)
+    # a few words for the YAML comment beside the scope, e.g. "comment on the PR"; empty: the
+    # comment names the step alone
+    purpose: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,20 @@
 Every change carries one edit (a ``permissions:`` block set on the workflow or a job), a summary,
 and an explanation that says why it is safe: each scope with the step that needs it, the
 knowledge base's reason and its source, and what the workflow's triggers mean for the token.
+In the file itself, each scope of a block written (but ``contents: read``) gets a short
+end-of-line comment naming what needs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as Map
 
 from fixbot import yamledit
+from fixbot.kb import Need
 from fixbot.kb.triggers import exercised_after_merge, exercised_by_pull_request, token_notes
-from fixbot.transforms.permissions.decide import Found
+from fixbot.transforms.permissions.decide import Found, granted_oidc_need
 from fixbot.transforms.permissions.grants import Grant, describe, excess_writes, missing, ordered
 from fixbot.transforms.permissions.plan import JobPlan, Plan
 from fixbot.types import Change, Finding, Note
@@ -23,6 +27,12 @@ ID = "permissions"
 TOKEN_DOC = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
              "automatic-token-authentication#modifying-the-permissions-for-the-github_token")
 DOCS = TOKEN_DOC
+WIDTH = 100  # the longest line a scope's comment makes, where the names in it allow
+KEPT = "kept from the workflow level (the job's token use is unknown)"
+KEPT_OIDC = "kept as granted: any step of the job may ask for an OIDC token"
+_STEP_NUMBER = re.compile(r'\bstep \d+ (?=")')  # a named step goes by its name
+_REF = re.compile(r"([\w.-]+/[^\s()`@]*)@[^\s()`]+")  # owner/action@ref, owner/repo/path@ref
+_CALLED = re.compile(r"`[^`\s]*/([^/`\s]+\.ya?ml)`")  # `./.github/workflows/x.yml`: `x.yml`
 
 
 def render(wf: Workflow, plan: Plan) -> list[Finding]:
@@ -51,7 +61,10 @@ def render(wf: Workflow, plan: Plan) -> list[Finding]:
 
 def _top_change(wf: Workflow, root: Mapping, grant: Grant, old: Grant | None,
                 governed: list[JobPlan], triggers: set[str]) -> Change:
-    edit = yamledit.set_key(wf.doc, root, "permissions", ordered(grant), wf.style, before=("jobs",))
+    users = [(f"job {p.id}: {f.where}", f.need) for p in governed if p.want == grant
+             for f in p.found]
+    edit = yamledit.set_key(wf.doc, root, "permissions", ordered(grant), wf.style, before=("jobs",),
+                            remarks=remarks(grant, users, _scope_col(root, wf)))
     key = root.key_node("permissions") or root.key_node("jobs")
     line = (key.line if key else root.line) + 1
     old_text = f"`permissions: {describe(old)}`" if old is not None else None
@@ -60,13 +73,19 @@ def _top_change(wf: Workflow, root: Mapping, grant: Grant, old: Grant | None,
                f"replace workflow-level `permissions: {describe(old)}` with a read-only "
                f"default ({describe(grant)})")
     covered = [p.id for p in governed if p.want == grant]
-    return Change(ID, "", line, summary,
-                  top_explanation(grant, old_text, covered, triggers), (edit,), docs=DOCS)
+    why = top_explanation(grant, old_text, covered, triggers)
+    evidence = [e for p in governed if p.want == grant for e in p.evidence]
+    if evidence:
+        why += (" Actions the knowledge base does not know, read from their action.yml: "
+                + "; ".join(dict.fromkeys(evidence)) + ".")
+    return Change(ID, "", line, summary, why, (edit,), docs=DOCS)
 
 
 def _job_change(wf: Workflow, p: JobPlan, triggers: set[str], blocked: list[JobPlan]) -> Change:
     before = () if p.caller else ("steps",)
-    edit = yamledit.set_key(wf.doc, p.node, "permissions", ordered(p.want), wf.style, before=before)
+    users = [(f.where, f.need) for f in p.found]
+    edit = yamledit.set_key(wf.doc, p.node, "permissions", ordered(p.want), wf.style, before=before,
+                            remarks=remarks(p.want, users, _scope_col(p.node, wf)))
     old = None
     if p.own and p.cap is not None:
         old = f"`permissions: {describe(p.cap)}`"
@@ -90,7 +109,9 @@ def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
     node = root.get("permissions")
     value = node.value if isinstance(node, Scalar) else ordered(p.cap or {})
     before = () if p.caller else ("steps",)
-    edit = yamledit.set_key(wf.doc, p.node, "permissions", value, wf.style, before=before)
+    notes = remarks(value, [], _scope_col(p.node, wf), KEPT) if isinstance(value, dict) else None
+    edit = yamledit.set_key(wf.doc, p.node, "permissions", value, wf.style, before=before,
+                            remarks=notes)
     grant = describe(p.cap or {})
     return Change(
         ID, f"jobs.{p.id}", p.line,
@@ -99,6 +120,61 @@ def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
         f"what it had: the workflow-level `permissions: {grant}` is copied onto it, so that the "
         "workflow level can become read-only for the jobs whose needs are known.",
         (edit,), docs=DOCS)
+
+
+def remarks(grant: Map[str, str], users: Sequence[tuple[str, Need]], col: int,
+            fallback: str = "") -> dict[str, str]:
+    """The end-of-line comment of each scope of a block whose scopes sit at ``col``: every scope
+    but ``contents: read`` (exactly the ones zizmor's pedantic ``undocumented-permissions``
+    asks about), naming the first of ``users`` (where, need) that needs it at that level and
+    how many more do (``fallback`` where none does).
+
+    ``pull-requests: write  # comment on the PR (step "Report") +1 more``, with the need's
+    ``purpose`` where the knowledge base gives one, else the step alone; shortened to keep the
+    line within :data:`WIDTH`.
+    """
+    out: dict[str, str] = {}
+    for scope, level in grant.items():
+        if scope == "contents" and level == "read":
+            continue
+        at = ([(w, n) for w, n in users if n.scopes.get(scope) == level]
+              or [(w, n) for w, n in users if scope in n.scopes])
+        places = list(dict.fromkeys(w for w, _ in at))
+        more = f" +{len(places) - 1} more" if len(places) > 1 else ""
+        room = max(WIDTH - col - len(f"{scope}: {level}  # {more}"), 30)
+        if at:
+            out[scope] = _fit(_phrase(*at[0]), room) + more
+        elif fallback:
+            out[scope] = _fit(fallback, room)
+    return out
+
+
+def _phrase(where: str, need: Need) -> str:
+    """What needs a scope: the need's purpose and where, or where alone."""
+    if need == granted_oidc_need():
+        return KEPT_OIDC
+    where = _STEP_NUMBER.sub("step ", where)
+    return f"{need.purpose} ({where})" if need.purpose.strip() else where
+
+
+def _fit(text: str, room: int) -> str:
+    """``text`` on one line of printable characters, in at most ``room`` of them: without the
+    ``@ref`` of actions, then without the folders of a called workflow, then cut."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    for short, by in ((_REF, r"\1"), (_CALLED, r"`\1`")):
+        if len(text) > room:
+            text = short.sub(by, text)
+    if len(text) > room:
+        text = text[:room - 1].rstrip() + "…"
+    return text
+
+
+def _scope_col(node: Mapping, wf: Workflow) -> int:
+    """The column the scopes of a block under ``node`` go to (in block style; 0 in a flow
+    mapping, where the comment follows the whole value on its line)."""
+    if node.flow:
+        return 0
+    return (node.items[0][0].col if node.items else node.col) + wf.style.indent
 
 
 def _notes(plans: list[JobPlan], blocked: list[JobPlan], callee: bool, top_present: bool,
