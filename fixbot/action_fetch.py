@@ -35,7 +35,6 @@ from urllib.parse import quote, urlparse
 
 from fixbot.action_source import (
     MAX_BYTES,
-    METADATA_NAMES,
     ActionRef,
     CacheDir,
     Metadata,
@@ -225,7 +224,8 @@ def _valid(data: object, ref: ActionRef) -> tuple[float, tuple[str, str] | None]
         return None
     if name is None and text is None:
         return float(fetched), None
-    if name in METADATA_NAMES and isinstance(text, str) and len(text) <= MAX_BYTES:
+    names = {f.rsplit("/", 1)[-1] for f in ref.files()}
+    if name in names and isinstance(text, str) and len(text) <= MAX_BYTES:
         return float(fetched), (name, text)
     return None
 
@@ -276,11 +276,10 @@ class ForgeSource:
             self.forge, self._pid = self.forge.fresh(), os.getpid()
         full = f"{ref.owner}/{ref.repo}"
         try:
-            for name in METADATA_NAMES:
-                text = self.forge.file_text(full, f"{ref.path}/{name}" if ref.path else name,
-                                            ref.ref, MAX_BYTES)
+            for rel in ref.files():
+                text = self.forge.file_text(full, rel, ref.ref, MAX_BYTES)
                 if text is not None:
-                    return name, text
+                    return rel.rsplit("/", 1)[-1], text
         except RateLimited as e:
             self._stopped = f"the forge's rate limit was reached ({strip_userinfo(str(e))})"
             log.warning("action metadata: %s; not asking the forge again in this run",

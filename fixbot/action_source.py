@@ -46,8 +46,20 @@ class ActionRef:
         tail = f"/{self.path}" if self.path else ""
         return f"{self.owner}/{self.repo}{tail}@{self.ref}"
 
+    @property
+    def workflow(self) -> bool:
+        """A reusable workflow (``owner/repo/.github/workflows/x.yml@ref``), not an action."""
+        return self.path.lower().endswith((".yml", ".yaml"))
+
+    def files(self) -> tuple[str, ...]:
+        """The repository paths to try, in order: the workflow file itself, or the action's
+        ``action.yml`` then ``action.yaml``."""
+        if self.workflow:
+            return (self.path,)
+        return tuple(f"{self.path}/{n}" if self.path else n for n in METADATA_NAMES)
+
     def blob_url(self, name: str, web: str = "https://github.com") -> str:
-        tail = f"{self.path}/{name}" if self.path else name
+        tail = self.path if self.workflow else f"{self.path}/{name}" if self.path else name
         return f"{web.rstrip('/')}/{self.owner}/{self.repo}/blob/{self.ref}/{tail}"
 
 
@@ -121,10 +133,8 @@ class CacheDir:
 
     def fetch(self, ref: ActionRef) -> tuple[str, str] | None:
         base = self.root / ref.owner / ref.repo / ref.ref.replace("/", "%2F")
-        if ref.path:
-            base = base / ref.path
-        for name in METADATA_NAMES:
-            path = base / name
+        for rel in ref.files():
+            path, name = base / rel, rel.rsplit("/", 1)[-1]
             try:
                 if path.is_symlink() or not path.is_file():
                     continue

@@ -194,9 +194,6 @@ def test_pull_requests_decide_unknown_actions_from_their_metadata(scenario: Scen
         assert links["monorepo"] in text and links["lint-action"] in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="a workflow-level `permissions:` change does not carry "
-                   "the action.yml evidence of the jobs it covers (render.top_explanation; only "
-                   "job-level changes list it)")
 def test_workflow_level_changes_name_the_metadata_they_rely_on(scenario: Scenario) -> None:
     links = _links(scenario)
     for index, (names, block) in enumerate(PLANS):

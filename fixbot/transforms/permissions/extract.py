@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fixbot.action_source import Found, Missing, Unavailable
-from fixbot.kb import is_job_token, lookup_action
+from fixbot.kb import is_job_token, lookup_action, lookup_reusable_workflow
 from fixbot.kb.action_metadata import kind as action_kind
 from fixbot.kb.action_metadata import reach as action_reach
 from fixbot.kb.actions import persists_job_token, stores_of
@@ -333,10 +333,17 @@ def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str
         out.append(Opaque(f"{where}: the workflow is chosen by an expression"))
         return
     if not is_local(uses):
-        out.append(RemoteCall(where, uses))
-        return
-    path = local_path(uses)
-    callee = ctx.parse(path)
+        answer = None if lookup_reusable_workflow(uses) else ctx.actions.lookup(uses)
+        found = answer if isinstance(answer, Found) else None
+        callee = ctx.actions.document(found) if found is not None else None
+        if found is None or callee is None or not isinstance(callee.data, dict):
+            out.append(RemoteCall(where, uses))
+            return
+        where += f" (read from {found.url})"
+        path = found.ref.key
+    else:
+        path = local_path(uses)
+        callee = ctx.parse(path)
     if callee is None or not isinstance(callee.data, dict):
         out.append(Opaque(f"{where}: the called workflow is not in the repository context "
                           "to read"))
