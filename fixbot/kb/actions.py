@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any, cast
 
 from fixbot.kb.model import Access, ActionInfo, Need, is_job_token
+from fixbot.kb.token import EXPORTED_NAME, JOB, VARIABLE, credential, names_job_token
 from fixbot.kb.versions import overlaps, parse_spec, ref_range
 
 
@@ -68,6 +69,10 @@ class Entry:
     source: str
     group: bool = False  # aliases are distinct actions that share the same facts
     stores: tuple[StoreRule, ...] = ()  # credentials it writes to disk for later steps
+    # environment variables the action reads its token from, in the order it tries them; the
+    # first one set decides, before any token input (actions documented to read the token from
+    # their environment rather than from an input defaulting to github.token)
+    token_env: tuple[str, ...] = ()
 
     def source_for(self, key: str) -> str:
         """The documentation link for one key of this entry."""
@@ -128,6 +133,7 @@ def _entry(raw: dict[str, Any]) -> Entry:
         stores=tuple(StoreRule(str(r["store"]), str(r.get("token_env", "")),
                                tuple(_condition(c) for c in r.get("when", [])))
                      for r in raw.get("stores", [])),
+        token_env=tuple(str(v) for v in raw.get("token_env", [])),
     )
 
 
@@ -186,7 +192,11 @@ def workflow_entries() -> Mapping[str, Entry]:
     return _tables()[1]
 
 
-def _uses_job_token(entry: Entry, inputs: Mapping[str, str]) -> bool:
+def _uses_job_token(entry: Entry, inputs: Mapping[str, str],
+                    env: Mapping[str, str] | None = None) -> bool:
+    env_token = _env_token(entry, env or {})
+    if env_token is not None:
+        return env_token
     if not entry.token_inputs:
         return True
     # an empty value is as good as absent: the action's own default applies
@@ -194,6 +204,24 @@ def _uses_job_token(entry: Entry, inputs: Mapping[str, str]) -> bool:
     if not given:
         return entry.token_default
     return any(is_job_token(v) for v in given)
+
+
+def _env_token(entry: Entry, env: Mapping[str, str]) -> bool | None:
+    """Whether the token an action reads from its environment (``token_env``) is the job token:
+    the first of those variables the step sets (to a non-empty value) decides. A value that may
+    hold the job token (``${{ env.X }}``, a computed choice of secrets) counts as the job token;
+    another secret or a literal does not. None: none is set, the action's inputs decide.
+    A job token an earlier step wrote to $GITHUB_ENV (name not known) may be any of them."""
+    if not entry.token_env:
+        return None
+    if names_job_token(env.get(EXPORTED_NAME, "")):
+        return True
+    for name in entry.token_env:
+        value = env.get(name)
+        if value is None or not value.strip():
+            continue
+        return credential(value, env) in (JOB, VARIABLE)
+    return None
 
 
 def stores_of(uses: str, inputs: Mapping[str, str], env: Mapping[str, str]) -> tuple[str, ...]:
@@ -206,7 +234,7 @@ def stores_of(uses: str, inputs: Mapping[str, str], env: Mapping[str, str]) -> t
     out: list[str] = []
     for rule in entry.stores:
         token = env.get(rule.token_env) if rule.token_env else None
-        holds = is_job_token(token) if rule.token_env else _uses_job_token(entry, ins)
+        holds = is_job_token(token) if rule.token_env else _uses_job_token(entry, ins, env)
         if token is not None and not token.strip():
             holds = False
         if holds and all(c.may_hold(ins) for c in rule.when):
@@ -214,9 +242,10 @@ def stores_of(uses: str, inputs: Mapping[str, str], env: Mapping[str, str]) -> t
     return tuple(out)
 
 
-def _resolve(entry: Entry, key: str, ref: str, inputs: Mapping[str, str], comment: str | None) -> ActionInfo:
+def _resolve(entry: Entry, key: str, ref: str, inputs: Mapping[str, str], comment: str | None,
+             env: Mapping[str, str] | None = None) -> ActionInfo:
     rng = ref_range(ref, comment)
-    job_token = _uses_job_token(entry, inputs)
+    job_token = _uses_job_token(entry, inputs, env)
     out: list[Need] = []
     for en in entry.needs:
         if not overlaps(en.versions, rng):
@@ -244,16 +273,19 @@ def _norm_inputs(inputs: Mapping[str, object]) -> dict[str, str]:
 
 
 def lookup_action(
-    uses: str, inputs: Mapping[str, str], version_comment: str | None = None
+    uses: str, inputs: Mapping[str, str], version_comment: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ActionInfo | None:
-    """Needs of a step's ``uses:`` given its ``with:`` inputs; None if the action is unknown."""
+    """Needs of a step's ``uses:`` given its ``with:`` inputs and its environment (workflow <
+    job < step; it decides the token of actions that read it from there, ``token_env``); None
+    if the action is unknown."""
     norm = normalize_uses(uses)
     if norm is None:
         return None
     entry = action_entries().get(norm[0])
     if entry is None:
         return None
-    return _resolve(entry, norm[0], norm[1], _norm_inputs(inputs), version_comment)
+    return _resolve(entry, norm[0], norm[1], _norm_inputs(inputs), version_comment, env)
 
 
 def lookup_reusable_workflow(uses: str) -> ActionInfo | None:

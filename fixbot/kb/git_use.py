@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from fixbot.kb.shell import SHELLS, Command
+from fixbot.kb.task_runners import task_names
 
 # git subcommands that talk to a remote, and what they do there
 _GIT_NETWORK = {"push": "push", "fetch": "read", "pull": "read", "ls-remote": "read",
@@ -144,8 +145,14 @@ def may_push_command(cmd: Command) -> bool:
     if prog in ("npm", "pnpm", "yarn", "bun") and cmd.args[:1] and cmd.args[0] in (
             "publish", "pack", "exec", "dlx", "npm"):
         return False
-    return bool(_MAY_PUSH_ARG.search(line)) or (prog in _TASK_RUNNERS and bool(
-        _RISKY_TARGET.search(line)))
+    if bool(_MAY_PUSH_ARG.search(line)):
+        return True
+    if prog not in _TASK_RUNNERS:
+        return False
+    # only what runs counts (`npm run deploy`, `make release`), not where it runs
+    # (`make -C publish-docs test`, `npm run build -w packages/publish-utils`)
+    names = task_names(cmd)
+    return bool(_RISKY_TARGET.search(line if names is None else " ".join(names)))
 
 
 def script_call(cmd: Command) -> tuple[str, str] | None:
@@ -197,5 +204,10 @@ def _strip(path: str) -> str:
 
 
 def may_push_by_name(path: str) -> bool:
-    """Whether an unreadable script's file name suggests it pushes."""
-    return bool(_RISKY_NAME.search(path.rsplit("/", 1)[-1]))
+    """Whether an unreadable script's name suggests it pushes: the file's own name, or the last
+    component of a ``python -m`` module (``tools/publish/lint.sh`` and ``-m publish.lint`` run
+    ``lint``; the directories and packages they sit in say nothing about what they do)."""
+    name = re.split(r"[/\\]", path)[-1]
+    if path.startswith("python -m "):
+        name = path.removeprefix("python -m ").rsplit(".", 1)[-1]
+    return bool(_RISKY_NAME.search(name))

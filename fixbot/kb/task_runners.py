@@ -86,6 +86,44 @@ def task_lines(cmd: Command, read: Read, cwd: str) -> Tasks | None:
     return None
 
 
+# options of the npm-family runners whose value names a place or a set of workspaces (beyond
+# those ``_NPM_VALUED`` reads for finding package.json)
+_NPM_PLACES = _NPM_VALUED | {"--include", "--exclude", "--from"}
+
+
+def task_names(cmd: Command) -> tuple[str, ...] | None:
+    """The words of a task-runner command that name what it runs: the script of ``npm run X``
+    (and its arguments, which may be a tool's subcommand: ``yarn lerna publish``), the targets of
+    ``make``, the recipes and their arguments of ``just``, the tasks of ``task``. Directories,
+    files, workspaces and packages named by options (``-C``, ``-f``, ``-w``, ``--filter``) or by
+    ``yarn workspace NAME`` are not among them: they say where something runs, not what. None
+    for a program whose command line is not read here."""
+    prog = cmd.program
+    if prog in ("npm", "yarn", "pnpm", "bun"):
+        ops = _words(cmd.args, _NPM_PLACES)
+        if prog == "yarn" and ops[:1] == ["workspace"]:
+            ops = ops[2:]
+        elif ops[:1] == ["workspaces"]:
+            ops = ops[2:] if ops[1:2] == ["foreach"] else ops[1:]
+        if ops and _NPM_ALIASES.get(ops[0], ops[0]) in _NPM_RUN:
+            ops = ops[1:]
+        return tuple(ops)
+    valued = {"make": _MAKE_VALUED, "gmake": _MAKE_VALUED, "just": _JUST_VALUED,
+              "task": _TASK_VALUED, "go-task": _TASK_VALUED}.get(prog)
+    if valued is None:
+        return None
+    return tuple(o for o in _words(cmd.args, valued) if "=" not in o and not o.isdigit())
+
+
+def _words(args: tuple[str, ...], valued: frozenset[str]) -> list[str]:
+    """The operands of a command line without its options and their values (those after ``--``
+    included: they are handed on to what runs)."""
+    ops, _ = _operands(args, valued)
+    if "--" in args:
+        ops += [a for a in args[args.index("--") + 1:] if not a.startswith("-")]
+    return ops
+
+
 def _join(cwd: str, path: str) -> str | None:
     if "$" in path or path.startswith(("/", "~")):
         return None

@@ -84,7 +84,7 @@ def _decide(fact: Fact, out: Analysis) -> None:
     elif isinstance(fact, Container):
         out.add(fact.where, container_pull_need())
     elif isinstance(fact, ActionStep):
-        info = lookup_action(fact.uses, fact.inputs, fact.comment)
+        info = lookup_action(fact.uses, fact.inputs, fact.comment, fact.env)
         if info is None:
             out.unknown.append(f"{fact.where}: `{fact.uses.split('@', 1)[0]}` is not in the "
                                "knowledge base")
