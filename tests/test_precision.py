@@ -117,6 +117,13 @@ def test_env_does_not_replace_a_token_input_default(uses: str, need: list[dict[s
     assert scopes(uses, {}, {"GITHUB_TOKEN": "${{ secrets.PAT }}", "GH_TOKEN": "${{ secrets.PAT }}"}) == need
 
 
+def test_semantic_pull_request_wip_sets_a_status() -> None:
+    uses = "amannn/action-semantic-pull-request@v5"
+    assert scopes(uses) == [{"pull-requests": "read"}]
+    assert scopes(uses, {"wip": "true"}) == [{"pull-requests": "read"}, {"statuses": "write"}]
+    assert scopes(uses, {"wip": "true"}, {"GITHUB_TOKEN": "${{ secrets.BOT }}"}) == []
+
+
 def test_token_env_entries_do_not_push_with_persisted_credentials() -> None:
     """An action that pushes with git uses the credentials actions/checkout persisted whatever
     its environment holds, so its needs cannot be dropped by `token_env`."""
