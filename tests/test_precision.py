@@ -365,8 +365,6 @@ def test_caller_oidc_kept_for_a_remote_callee(tmp_path: Path) -> None:
     assert fix(text, tmp_path) == text
 
 
-@pytest.mark.xfail(strict=True, reason="needs a fact from extract: which called jobs run with the "
-                   "caller's grant (no block of their own); the analysis plan reads does not say")
 def test_caller_oidc_dropped_when_every_called_job_has_a_block(tmp_path: Path) -> None:
     """The called workflow's own block (`contents: read`) applies to every called job, so none
     can get an OIDC token: the caller's `id-token: write` is unused."""

@@ -20,6 +20,7 @@ from fixbot.transforms.permissions.extract import EXPORTED_TOKEN
 from fixbot.transforms.permissions.facts import (
     ActionStep,
     CalleeAsks,
+    CalleeInherits,
     Container,
     Fact,
     GithubScript,
@@ -55,6 +56,10 @@ class Analysis:
     # `contents: write`, and those credentials can do nothing else, so they bound what such a
     # step can need (kept where the job has `contents: write` now, see plan)
     may_push: list[Found] = field(default_factory=list)
+    # a called job runs with the caller's grant (no block of its own); and whether any called
+    # job was read at all (a local or metadata callee)
+    inherits: bool = False
+    callees: bool = False
     # why actions the knowledge base does not know need nothing (read from their action.yml)
     evidence: list[str] = field(default_factory=list)
 
@@ -110,10 +115,14 @@ def _decide(fact: Fact, out: Analysis) -> None:
             return
         for need in info.needs:
             out.add(fact.where, need)
+    elif isinstance(fact, CalleeInherits):
+        out.inherits = True
     elif fact.grant is None:
         out.unknown.append(f"{fact.where}: its `permissions:` cannot be read exactly")
-    elif fact.grant:
-        _callee_asks(fact, out)
+    else:
+        out.callees = True
+        if fact.grant:
+            _callee_asks(fact, out)
 
 
 def _metadata(fact: MetaAction, out: Analysis) -> None:

@@ -33,6 +33,7 @@ from fixbot.kb.token import (
 from fixbot.transforms.permissions.facts import (
     ActionStep,
     CalleeAsks,
+    CalleeInherits,
     Container,
     Fact,
     GithubScript,
@@ -362,5 +363,6 @@ def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str
         if block is not None:
             out.append(CalleeAsks(label, parse_grant(block)))
             continue
+        out.append(CalleeInherits(label))
         _job(callee, str(jid), ctx, depth + 1, seen | {path}, _given(callee.data, job),
              f"{label} → ", out)

@@ -98,5 +98,13 @@ class CalleeAsks:
     grant: Grant | None
 
 
+@dataclass(frozen=True)
+class CalleeInherits:
+    """A called job without a block of its own: it runs with the caller's grant (so any of its
+    programs can ask for an OIDC token the caller grants)."""
+
+    where: str
+
+
 Fact = (Opaque | Container | ActionStep | UnreadAction | MetaAction | OpaqueCode | GithubScript
-        | ScriptStep | RemoteCall | CalleeAsks)
+        | ScriptStep | RemoteCall | CalleeAsks | CalleeInherits)

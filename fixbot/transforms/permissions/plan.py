@@ -136,6 +136,8 @@ def _keep_oidc(a: Analysis, cap: Grant | None, listed: bool) -> list[Found]:
         return found
     if a.maybe:
         found += [f for f in a.maybe if f not in found]
+    elif a.callees and not a.inherits:
+        pass  # every called job has a block of its own: none runs with this grant
     elif listed:
         found.append(Found("the job's `permissions:`", granted_oidc_need()))
     return found
