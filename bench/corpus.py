@@ -62,3 +62,50 @@ def lay_out(root: Path, dest: Path) -> list[Path]:
                 shutil.copyfile(f, target / f.name)
         repos.add(dest / repo_dir.name)
     return sorted(repos)
+
+
+ACTIONS_DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "actions"
+
+
+def repos_dir(root: Path) -> Path | None:
+    """The repository-context snapshots (``<corpus>/repos/<owner>__<repo>__<when>/``), or None."""
+    repos = root / "repos"
+    return repos if (repos / "REPOS.tsv").is_file() else None
+
+
+def actions_dir() -> Path | None:
+    """The action-metadata directory (``FIXBOT_ACTIONS`` or ../shared/actions), or None when it
+    is absent."""
+    root = Path(os.environ.get("FIXBOT_ACTIONS", ACTIONS_DEFAULT))
+    return root if (root / "MANIFEST.tsv").is_file() else None
+
+
+def snapshots(root: Path) -> list[Path]:
+    """The snapshot directories of ``<corpus>/repos`` (empty when it is absent)."""
+    repos = repos_dir(root)
+    return sorted(p for p in repos.iterdir() if p.is_dir()) if repos else []
+
+
+def copy_snapshots(root: Path, dest: Path) -> list[Path]:
+    """Copy every snapshot of ``<corpus>/repos`` to ``dest/<owner>__<repo>__<when>/`` (modes
+    kept; the corpus has no symlinks, and none would be followed). Returns the copies, sorted."""
+    out = []
+    for snap in snapshots(root):
+        shutil.copytree(snap, dest / snap.name, symlinks=True)
+        out.append(dest / snap.name)
+    return out
+
+
+def add_repo_context(root: Path, repos: list[Path]) -> None:
+    """Give each repository laid out by :func:`lay_out` (``<owner>__<repo>@<when>``) the files of
+    its ``<corpus>/repos`` snapshot that it does not have yet (the workflows are the same
+    bytes; the README of corpus/repos says so)."""
+    for repo in repos:
+        snap = (repos_dir(root) or root / "repos") / repo.name.replace("@", "__")
+        if not snap.is_dir():
+            continue
+        for src in sorted(snap.rglob("*")):
+            target = repo / src.relative_to(snap)
+            if src.is_file() and not src.is_symlink() and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, target)
