@@ -151,17 +151,12 @@ INDEXED_SECRET_STEPS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="defect (regression of b6743c2): a variable holding "
-                   "secrets[...] reaches curl/wget/gh api/pwsh/python/github-script unseen; the "
-                   "job is narrowed to contents: read")
 @pytest.mark.parametrize("name", sorted(INDEXED_SECRET_STEPS))
 def test_indexed_secret_variable_sent_to_the_api(tmp_path: Path, name: str) -> None:
     wf = job(INDEXED_SECRET_STEPS[name], MATRIX)
     assert_not_under(tmp_path, wf, {"contents": "read", "issues": "write"})
 
 
-@pytest.mark.xfail(strict=True, reason="defect (regression of b6743c2): the token taken out of "
-                   "a toJSON(github) variable and sent with curl is not seen")
 @pytest.mark.parametrize("ctx", ["toJSON(github)", "toJSON(secrets)"])
 def test_token_extracted_from_a_context_json_variable(tmp_path: Path, ctx: str) -> None:
     key = ".token" if ctx == "toJSON(github)" else ".github_token"
@@ -176,8 +171,6 @@ def test_token_extracted_from_a_context_json_variable(tmp_path: Path, ctx: str) 
 
 # Pre-existing (not introduced by issue 8), same family: the indexed secret given as an action's
 # token input is read as "another token" and the action's needs are dropped.
-@pytest.mark.xfail(strict=True, reason="defect (pre-existing): `token: ${{ secrets[matrix.x] }}` "
-                   "on a known action / github-script is read as another secret")
 @pytest.mark.parametrize("step", [
     """      - uses: peter-evans/create-or-update-comment@v4
         with:
@@ -233,16 +226,12 @@ def _path_wf(first: str) -> str:
                + "      - run: update-site\n")
 
 
-@pytest.mark.xfail(strict=True, reason="defect (regression of e5970bb): a repository script on "
-                   "a $GITHUB_PATH directory held in a variable is neither read nor unknown")
 @pytest.mark.parametrize("variant", sorted(PATH_VARIANTS))
 def test_path_variable_script_push_permissions(tmp_path: Path, variant: str) -> None:
     assert_not_under(tmp_path, _path_wf(PATH_VARIANTS[variant]), {"contents": "write"},
                      repo=PUSH_SCRIPT)
 
 
-@pytest.mark.xfail(strict=True, reason="defect (regression of e5970bb): persist-credentials "
-                   "drops the credentials the repository script pushes with")
 @pytest.mark.parametrize("variant", sorted(PATH_VARIANTS))
 def test_path_variable_script_push_credentials(tmp_path: Path, variant: str) -> None:
     assert_credentials_kept(tmp_path, _path_wf(PATH_VARIANTS[variant]), repo=PUSH_SCRIPT)
@@ -274,8 +263,6 @@ def test_path_literal_script_push_is_sound(tmp_path: Path) -> None:
 # just runs the first recipe: https://just.systems/man/en/the-default-recipe.html
 
 
-@pytest.mark.xfail(strict=True, reason="defect (regression of 5fdcecc): the default target of "
-                   "an unreadable release/deploy Makefile no longer may push")
 @pytest.mark.parametrize("cmd", ["make -C deploy", "make -f release.mk", "just -f release.just"])
 def test_default_target_of_a_named_file_may_push(tmp_path: Path, cmd: str) -> None:
     wf = job(CHECKOUT + f"      - run: {cmd}\n")
@@ -298,8 +285,6 @@ def test_default_target_read_when_the_file_is_there(tmp_path: Path, cmd: str,
 # Pre-existing: `npx release-it` and `bun x release-it` may push, the other package runners'
 # exec forms do not. release-it commits, tags and pushes with git by default:
 # https://github.com/release-it/release-it/blob/main/docs/git.md
-@pytest.mark.xfail(strict=True, reason="defect (pre-existing): npm exec / pnpm exec / pnpm dlx / "
-                   "yarn dlx of a pushing tool is not a push (npx and bun x are)")
 @pytest.mark.parametrize("cmd", ["npm exec -- release-it --ci", "pnpm exec release-it --ci",
                                  "pnpm dlx release-it --ci", "yarn dlx release-it --ci"])
 def test_package_runner_exec_of_release_it(tmp_path: Path, cmd: str) -> None:
@@ -344,8 +329,6 @@ runs:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="defect: `$/` in a remote composite is read from the "
-                   "caller's repository instead of the action's")
 def test_dollar_self_in_remote_composite_permissions(tmp_path: Path) -> None:
     wf = job("      - uses: acme/tools@v1\n")
     assert_not_under(tmp_path, wf, {"contents": "write"},
@@ -354,8 +337,6 @@ def test_dollar_self_in_remote_composite_permissions(tmp_path: Path) -> None:
                      repo={".github/actions/setup/action.yml": OUR_SETUP})
 
 
-@pytest.mark.xfail(strict=True, reason="defect: `$/` in a remote composite is read from the "
-                   "caller's repository (persist-credentials drops what its git push needs)")
 def test_dollar_self_in_remote_composite_credentials(tmp_path: Path) -> None:
     theirs = """name: push
 runs:
@@ -416,8 +397,6 @@ jobs:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="defect: `$/` in a remote reusable workflow is read from "
-                   "the caller's repository")
 def test_dollar_self_call_in_remote_reusable_workflow(tmp_path: Path) -> None:
     wf = ("on: push\npermissions: write-all\njobs:\n  t:\n"
           "    uses: acme/shared/.github/workflows/ci.yml@v1\n")
@@ -466,8 +445,6 @@ HELPERS = {"acme/token-helper/v1/action.yml": TOKEN_HELPER,
            "acme/setup/v1/action.yml": SETUP_WRAPPER}
 
 
-@pytest.mark.xfail(strict=True, reason="defect: a composite output forwarding a nested "
-                   "composite's token output is not followed")
 def test_nested_composite_token_output(tmp_path: Path) -> None:
     assert_not_under(tmp_path, OUTPUT_WF.replace("USES", "acme/setup@v1"),
                      {"contents": "read", "issues": "write"}, actions=HELPERS)
@@ -492,14 +469,10 @@ EXTRAHEADER_WF = job(CHECKOUT + f"""      - run: |
 """)
 
 
-@pytest.mark.xfail(strict=True, reason="defect (pre-existing): the token read back from the "
-                   "persisted extraheader and sent to the API is not seen")
 def test_extraheader_reused_for_the_api_permissions(tmp_path: Path) -> None:
     assert_not_under(tmp_path, EXTRAHEADER_WF, {"contents": "read", "issues": "write"})
 
 
-@pytest.mark.xfail(strict=True, reason="defect (pre-existing): persist-credentials drops the "
-                   "header a later step reads back from git's config")
 def test_extraheader_reused_for_the_api_credentials(tmp_path: Path) -> None:
     assert_credentials_kept(tmp_path, EXTRAHEADER_WF)
 

@@ -8,6 +8,7 @@ Shared by the transforms that must know whether a job uses git with credentials
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from fixbot.kb.shell import SHELLS, Command
 from fixbot.kb.task_runners import task_names
@@ -124,6 +125,9 @@ def git_network(cmd: Command) -> str | None:
 def pushing_tool(cmd: Command) -> str | None:
     """The release tool ``cmd`` runs that pushes with git, as a short text, or None."""
     prog, args = cmd.program, cmd.args
+    # `npm exec -- X`, `pnpm exec X`, `pnpm dlx X`, `yarn dlx X`, `bun x X` run package X
+    if prog in ("npm", "pnpm", "yarn", "bun") and args[:1] and args[0] in ("exec", "dlx", "x"):
+        prog, args = "npx", tuple(a for a in args[1:] if a != "--")
     if prog in _PACKAGE_RUNNERS and args:
         rest = [a for a in args if not a.startswith("-")]
         if rest:
@@ -211,3 +215,33 @@ def may_push_by_name(path: str) -> bool:
     if path.startswith("python -m "):
         name = path.removeprefix("python -m ").rsplit(".", 1)[-1]
     return bool(_RISKY_NAME.search(name))
+
+
+# `git config` actions that print values (the persisted AUTHORIZATION header among them)
+_CONFIG_READS = frozenset({"--get", "--get-all", "--get-regexp", "--get-urlmatch", "-l",
+                           "--list", "get", "list", "--show-origin"})
+
+
+def reads_persisted_credentials(script: str) -> bool:
+    """Whether a bash script reads the credentials a checkout persisted back out of git's
+    configuration (``git config --get http.<url>.extraheader``, ``git config --list``, the
+    ``.git/config`` file): it then holds the job token itself, not only git's use of it.
+    A script that cannot be parsed counts when its text names the header."""
+    from fixbot.kb.shell import parse
+
+    parsed = parse(script)
+    if parsed.error:
+        return "extraheader" in script.lower()
+    return reads_git_config(parsed.commands)
+
+
+def reads_git_config(commands: Iterable[Command]) -> bool:
+    """:func:`reads_persisted_credentials` for commands already read."""
+    for cmd in commands:
+        args = [a.lower() for a in cmd.args]
+        if cmd.program == "git" and args[:1] == ["config"] and (
+                _CONFIG_READS & set(args) or any("extraheader" in a for a in args)):
+            return True
+        if any(a.endswith(".git/config") or "extraheader" in a for a in args):
+            return True
+    return False

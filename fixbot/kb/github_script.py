@@ -52,7 +52,8 @@ _CP_METHODS = "execSync|execFileSync|execFile|spawnSync|spawn|fork|exec"
 _CP_CALL = re.compile(rf"(?<![\w$])(?:[\w$]+\s*\.\s*)?({_CP_METHODS})\b(\s*\()?")
 _BARE_EXEC = re.compile(r"(?<![\w$./@-])(exec|getExecOutput)\b(\s*\()?")
 _DESTRUCTURED = re.compile(r"\{[^{}]*\}\s*=\s*(?:await\s+)?(?:require|import)\s*\(")
-_CLIENT_CALL = re.compile(r"(?<![\w$.])(?:getOctokit|new\s+(?:[\w$]+\s*\.\s*)*Octokit)\s*\(")
+_CLIENT_CALL = re.compile(r"(?<![\w$.])(?:(?:[\w$]+\s*\.\s*)*getOctokit|new\s+(?:[\w$]+\s*\.\s*)*"
+                          r"Octokit)\s*\(")
 _RAW_HTTP = re.compile(r"(?<![\w$.])(?:fetch|(?:https?|http2)\s*\.\s*(?:request|get)|axios(?:\s*\.\s*"
                        r"[a-z]+)?|got(?:\s*\.\s*[a-z]+)?)\s*\(")
 _EVAL = re.compile(r"(?<![\w$.])(?:eval|new\s+Function|Function)\s*\(")

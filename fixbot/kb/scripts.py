@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from fixbot.kb.collect import Collector, rest_call
-from fixbot.kb.git_use import INERT, git_network, may_push_command, pushing_tool, script_call
+from fixbot.kb.git_use import (
+    INERT,
+    git_network,
+    may_push_command,
+    pushing_tool,
+    reads_git_config,
+    script_call,
+)
 from fixbot.kb.github_script import analyze_github_script
 from fixbot.kb.http_calls import http_call
 from fixbot.kb.model import Need, ScriptAnalysis
@@ -81,6 +88,8 @@ def analyze_commands(script: Script, env: Mapping[str, str], git: bool,
     mentions = any(names_job_token(_item_text(i)) for i in script.items)
     st = _State(dict(env), git, out, script.functions, bool(script.functions) and mentions,
                 mentions=mentions, stores=set(stores))
+    if git and reads_git_config(script.commands):
+        st.stores.add("disk")  # the persisted header is read back: the token is in the open
     for item in script.items:
         if isinstance(item, Assignment):
             if any(v in (item.value or "") for v in _OIDC_VARS):
@@ -116,24 +125,48 @@ _ONE_VAR = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_
 def _untold_dir(d: str, env: Mapping[str, str] | None = None, script: Script | None = None,
                 depth: int = 0) -> bool:
     """Whether a directory written to $GITHUB_PATH cannot be told (it may be the repository's).
-    A lone ``$NAME`` is told when every value the step can give it (its environment, each
-    assignment in the script) is told: an empty value adds no directory."""
+    A lone ``$NAME`` counts as outside the repository when every value the step can give it
+    (its environment, each plain assignment in the script) is empty or outside it (under
+    ``$HOME``, the runner's directories, an absolute path), and no command may set it another
+    way (``read NAME``, ``printf -v NAME``); a value inside the workspace cannot be mapped
+    here, so it is untold."""
     d = d.strip()
-    one = _ONE_VAR.match(d)
-    if one and env is not None and script is not None and depth < 3:
-        name = one.group(1) or one.group(2)
-        values = [i.value for i in script.items if isinstance(i, Assignment) and i.name == name]
-        if name in env:
-            values.append(env[name])
-        if values and all(v is not None for v in values):
-            return any(v.strip() and _untold_dir(v, env, script, depth + 1)
-                       for v in values if v is not None)
+    if _ONE_VAR.match(d) and env is not None and script is not None:
+        values = _values(d, env, script)
+        if values is not None:
+            return not all(_outside(v, env, script, depth + 1) for v in values)
     if d == "?" or "$(" in d or "`" in d:
         return True
     if d.startswith(_OUTSIDE_DIRS) or (len(d) > 1 and d[1] == ":"):
         return False
     rest = next((d[len(p):] for p in _TOLD_DIRS if d == p or d.startswith(p + "/")), d)
     return "$" in rest
+
+
+def _values(var: str, env: Mapping[str, str], script: Script) -> list[str] | None:
+    """Every value ``$NAME`` can have in the step, or None where a command may set it."""
+    one = _ONE_VAR.match(var)
+    if not one:
+        return None
+    name = one.group(1) or one.group(2)
+    values = [i.value for i in script.items if isinstance(i, Assignment) and i.name == name]
+    if name in env:
+        values.append(env[name])
+    if not values or any(v is None for v in values) or any(
+            isinstance(i, Command) and name in i.args for i in script.items):
+        return None
+    return [v for v in values if v is not None]
+
+
+def _outside(value: str, env: Mapping[str, str], script: Script, depth: int) -> bool:
+    """An empty value, or a directory outside the repository (through variables, a few deep)."""
+    v = value.strip().strip("\"'")
+    if not v:
+        return True
+    if v.startswith(_OUTSIDE_DIRS) or (len(v) > 1 and v[1] == ":"):
+        return True
+    values = _values(v.split("/", 1)[0], env, script) if depth < 3 else None
+    return values is not None and all(_outside(x, env, script, depth + 1) for x in values)
 
 
 def _item_text(item: Command | Assignment | FileWrite) -> str:
@@ -291,6 +324,14 @@ def _gh(cmd: Command, env: Mapping[str, str], sees: bool, st: _State) -> None:
     first = next((env[v] for v in _GH_TOKEN_VARS[:2] if v in env), None)
     named = [v for v in (first, *(env.get(v) for v in _GH_TOKEN_VARS[2:])) if v is not None]
     kinds = {credential(v, env) for v in named}
+    # `gh api -H "Authorization: ..."` sends that header's credential instead of gh's own
+    headers = [cmd.args[i + 1] for i, a in enumerate(cmd.args[:-1]) if a in ("-H", "--header")]
+    headers += [a.split("=", 1)[1] for a in cmd.args if a.startswith("--header=")]
+    if any(h.lower().lstrip().startswith("authorization") and credential(h, env) != NONE
+           for h in headers):
+        kinds = {credential(h, env) for h in headers if h.lower().lstrip().startswith(
+            "authorization")}
+        named = named or ["header"]
     if named and kinds <= {OTHER, NONE} and EXPORTED_NAME not in env:
         return  # gh runs with another credential (unless $GITHUB_ENV may have replaced it)
     if not named and not sees:

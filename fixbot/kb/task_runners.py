@@ -112,7 +112,13 @@ def task_names(cmd: Command) -> tuple[str, ...] | None:
               "task": _TASK_VALUED, "go-task": _TASK_VALUED}.get(prog)
     if valued is None:
         return None
-    return tuple(o for o in _words(cmd.args, valued) if "=" not in o and not o.isdigit())
+    names = tuple(o for o in _words(cmd.args, valued) if "=" not in o and not o.isdigit())
+    if not names:
+        # no target: the default one of the file or directory the options name runs, so those
+        # names say what runs (`make -C deploy`, `make -f release.mk`, `just -f release.just`)
+        _, opts = _operands(cmd.args, valued)
+        names = tuple(v for v in opts.values() if v)
+    return names
 
 
 def _words(args: tuple[str, ...], valued: frozenset[str]) -> list[str]:

@@ -83,14 +83,14 @@ def credential(value: str, env: Mapping[str, str] | None = None, depth: int = 0)
     """
     if "$" not in value and "`" not in value:
         return NONE  # no expression, variable or command output: plain text
-    if names_job_token(value):
-        return JOB
+    if names_job_token(value) or any_secret(value):
+        return JOB  # a computed pick among all secrets, or a whole context, is taken as it
     found: list[Credential] = []
     for m in _EXPRESSION.finditer(value):
         ref = _ENV_REF.match(m.group(1))
         if ref and env is not None and ref.group(1) in env and depth < 4:
             found.append(credential(env[ref.group(1)], env, depth + 1))
-        elif _INDIRECT.search(m.group(1)) or _ANY_SECRET.search(m.group(1)):
+        elif _INDIRECT.search(m.group(1)):
             found.append(VARIABLE)
         else:
             found.append(OTHER)
@@ -114,7 +114,7 @@ def is_job_token_input(value: str | None) -> bool:
     fall back to ``github.token``). ``None`` (absent) is not decided here."""
     if value is None:
         return False
-    return not value.strip() or names_job_token(value)
+    return not value.strip() or names_job_token(value) or any_secret(value)
 
 
 def token_vars(env: Mapping[str, str]) -> list[str]:

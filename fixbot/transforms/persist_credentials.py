@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from fixbot import yamledit
-from fixbot.action_source import Found
+from fixbot.action_source import ActionRef, Found
 from fixbot.errors import TransformError
 from fixbot.kb.action_metadata import git_write_words
 from fixbot.kb.action_metadata import kind as action_kind
 from fixbot.kb.actions import checkout_credentials, git_credential_use
-from fixbot.kb.git_use import may_push_by_name
+from fixbot.kb.git_use import may_push_by_name, reads_persisted_credentials
 from fixbot.kb.github_script import analyze_github_script, github_script_sources
 from fixbot.kb.script_files import ScriptReader, repo_dir, run_defaults
 from fixbot.kb.token import names_job_token
@@ -69,6 +69,8 @@ def _step_needs(step: Mapping, ctx: RepoContext, shell: str, env: dict[str, str]
     # Only git's use of the persisted credentials matters here: a program that holds the job
     # token in its environment is the permissions transform's concern, not this one's.
     env = {k: v for k, v in env.items() if not names_job_token(v)}
+    if reads_persisted_credentials(run):
+        return "reads the persisted credentials back out of git's configuration"
     cwd = repo_dir(scalar_text(step.get("working-directory")) or later.workdir, later.checkout_dir)
     result = ScriptReader(ctx.read_text).run_step(run, step_shell, env, True, later.stores, cwd)
     a = result.analysis
@@ -112,7 +114,8 @@ def _remote_action_needs(uses: str, ctx: RepoContext, later: _Later, depth: int)
     if doc is None or not isinstance(doc.data, dict):
         return f"may use them: `{name}` is not in the knowledge base"
     if action_kind(doc.data) == "composite":
-        return _composite_needs(doc, f"the action `{uses}`", ctx, later, depth)
+        assert isinstance(answer, Found)
+        return _composite_needs(doc, f"the action `{uses}`", ctx, later, depth, answer.ref)
     words = git_write_words(doc.data)
     if words:
         said = ", ".join(f"“{w}”" for w in words[:3])
@@ -121,13 +124,21 @@ def _remote_action_needs(uses: str, ctx: RepoContext, later: _Later, depth: int)
 
 
 def _composite_needs(doc: Document, label: str, ctx: RepoContext, later: _Later,
-                     depth: int) -> str | None:
+                     depth: int, origin: ActionRef | None = None) -> str | None:
+    """The first step of a composite action that needs the credentials; ``origin``: the remote
+    repository and ref it comes from (its `$/path` steps name files there)."""
     if depth >= 4:
         return f"may use them: composite actions nested too deep to follow ({label})"
     node = doc.node_at(("runs", "steps"))
     for item in getattr(node, "items", []):
         if isinstance(item, Mapping):
-            why = _step_needs(item, ctx, "", {}, later, depth + 1)
+            uses = scalar_text(item.get("uses")) or ""
+            if origin is not None and uses.strip().startswith("$/"):
+                path = uses.strip()[2:].split("@", 1)[0].strip("/")
+                why = _remote_action_needs(
+                    f"{origin.owner}/{origin.repo}/{path}@{origin.ref}", ctx, later, depth + 1)
+            else:
+                why = _step_needs(item, ctx, "", {}, later, depth + 1)
             if why:
                 return f"uses {label}, which {why}"
     return None

@@ -17,11 +17,12 @@ from collections.abc import Mapping as Map
 from dataclasses import dataclass, field
 from typing import Any
 
-from fixbot.action_source import Found, Missing, Unavailable
+from fixbot.action_source import ActionRef, Found, Missing, Unavailable
 from fixbot.kb import is_job_token, lookup_action, lookup_reusable_workflow
 from fixbot.kb.action_metadata import kind as action_kind
 from fixbot.kb.action_metadata import reach as action_reach
 from fixbot.kb.actions import persists_job_token, stores_of
+from fixbot.kb.git_use import reads_persisted_credentials
 from fixbot.kb.github_script import github_script_effects, github_script_sources
 from fixbot.kb.script_files import ScriptReader, repo_dir, run_defaults
 from fixbot.kb.token import (
@@ -73,6 +74,9 @@ class _Surroundings:
     shell: Any = None  # `defaults.run.shell` of the job or workflow
     action_path: str = ""  # a composite action's directory (``github.action_path``)
     workdir: str = ""  # `defaults.run.working-directory` of the job or workflow
+    # the remote repository and ref these steps come from (a remote composite action or
+    # reusable workflow): `$/path` in them names a file there, not in this repository
+    origin: ActionRef | None = None
 
 
 def job_facts(doc: Document, job_id: str, ctx: RepoContext) -> list[Fact]:
@@ -83,14 +87,15 @@ def job_facts(doc: Document, job_id: str, ctx: RepoContext) -> list[Fact]:
 
 
 def _job(doc: Document, job_id: str, ctx: RepoContext, depth: int, seen: frozenset[str],
-         given: Map[str, str] | None, prefix: str, out: list[Fact]) -> None:
+         given: Map[str, str] | None, prefix: str, out: list[Fact],
+         origin: ActionRef | None = None) -> None:
     """``given`` holds the values of ``inputs.x``/``secrets.x`` when the workflow is called."""
     data = doc.data if isinstance(doc.data, dict) else {}
     job = (data.get("jobs") or {}).get(job_id)
     if not isinstance(job, dict):
         return
     if "uses" in job:
-        _call(substitute(job, given), ctx, depth, seen, prefix, out)
+        _call(substitute(job, given), ctx, depth, seen, prefix, out, origin)
         return
     wf_env = env_map(substitute(data.get("env"), given))
     job_env = env_map(substitute(job.get("env"), given))
@@ -106,7 +111,7 @@ def _job(doc: Document, job_id: str, ctx: RepoContext, depth: int, seen: frozens
     pairs = [(s, comments[i] if i < len(comments) else None) for i, s in enumerate(steps)]
     shell, workdir = run_defaults(data, job)
     _steps(pairs, _Surroundings(env={**wf_env, **job_env}, ctx=ctx, prefix=prefix, depth=depth,
-                                shell=shell, inputs=given, workdir=workdir), out)
+                                shell=shell, inputs=given, workdir=workdir, origin=origin), out)
 
 
 def _containers(job: dict[str, Any], prefix: str, out: list[Fact]) -> None:
@@ -154,6 +159,8 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
             continue
         env = {**sur.env, **exported, **env}
         uses = step.get("uses")
+        if isinstance(uses, str) and uses.strip().startswith("$/") and sur.origin is not None:
+            uses = _in_origin(uses.strip(), sur.origin)  # a file of the remote repository
         if isinstance(uses, str):
             with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
             inputs = {str(k): text(v) for k, v in with_.items()}
@@ -175,7 +182,8 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
             cwd = repo_dir(text(step.get("working-directory")) or sur.workdir, checkout_dir)
             read = ScriptReader(sur.ctx.read_text).run_step(script, text(shell), env, git, stores,
                                                             cwd)
-            reach = bool(token_vars(env)) or names_job_token(script) or bool(stores)
+            reach = bool(token_vars(env)) or names_job_token(script) or bool(stores) or (
+                git and reads_persisted_credentials(script))
             out.append(ScriptStep(where, reach, git, tuple(token_vars(env)), read))
             stores = frozenset(read.analysis.stores)
             if exports_job_token(script, env) or "github-env" in stores:
@@ -186,9 +194,11 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
 
 
 def _outputs_may_carry_token(uses: str, inputs: Map[str, str], env: Map[str, str],
-                             sur: _Surroundings) -> bool:
-    """Whether an action step's outputs may carry the job token: a github-script or a local
-    action that the token reaches (its env, its inputs, or its own action.yml naming it)."""
+                             sur: _Surroundings, depth: int = 0) -> bool:
+    """Whether an action step's outputs may carry the job token: a github-script, or an action
+    read from its action.yml (local, or remote and not in the knowledge base) that the token
+    reaches (its env, its inputs, its action.yml naming it, or a nested action whose outputs
+    may carry it)."""
     name = action_name(uses)
     reach = bool(token_vars(env)) or any(names_job_token(v) for v in inputs.values())
     if name == "actions/github-script":
@@ -196,10 +206,21 @@ def _outputs_may_carry_token(uses: str, inputs: Map[str, str], env: Map[str, str
         return reach or token is None or is_job_token(token)
     if is_local(uses):
         doc = sur.ctx.local_action(uses)
-        return reach or doc is None or names_job_token(doc.text)
-    if lookup_action(uses, inputs) is None:
+    elif lookup_action(uses, inputs) is None:
         answer = sur.ctx.actions.lookup(uses)
-        return reach or not isinstance(answer, Found) or names_job_token(answer.text)
+        doc = sur.ctx.actions.document(answer) if isinstance(answer, Found) else None
+    else:
+        return False
+    if reach or doc is None or names_job_token(doc.text) or depth >= MAX_DEPTH:
+        return True
+    runs = doc.data.get("runs") if isinstance(doc.data, dict) else None
+    steps = runs.get("steps") if isinstance(runs, dict) else None
+    for step in steps if isinstance(steps, list) else []:
+        nested = step.get("uses") if isinstance(step, dict) else None
+        if isinstance(nested, str) and _outputs_may_carry_token(
+                nested.strip(), {str(k): text(v) for k, v in (step.get("with") or {}).items()}
+                if isinstance(step.get("with"), dict) else {}, {}, sur, depth + 1):
+            return True
     return False
 
 
@@ -251,7 +272,7 @@ def _remote_action(uses: str, inputs: Map[str, str], env: Map[str, str], where: 
     git = creds.persisted or "git" in creds.stores
     if action_kind(doc.data) == "composite":
         out.append(MetaAction(where, uses, answer.url, "composite", (), git, ()))
-        return _action(doc, "", inputs, env, where, sur, out, creds)
+        return _action(doc, "", inputs, env, where, sur, out, creds, answer.ref)
     r = action_reach(doc.data, inputs, env, creds.stores)
     out.append(MetaAction(where, uses, answer.url, action_kind(doc.data), r.carriers, git,
                           r.git_words))
@@ -269,7 +290,8 @@ def _github_script(inputs: Map[str, str], where: str, sur: _Surroundings, env: M
 
 
 def _action(doc: Document, action_dir: str, inputs: Map[str, str], env: Map[str, str],
-            where: str, sur: _Surroundings, out: list[Fact], creds: _Creds) -> _Creds:
+            where: str, sur: _Surroundings, out: list[Fact], creds: _Creds,
+            origin: ActionRef | None = None) -> _Creds:
     """An action read from its action.yml: a local one (``action_dir`` is its directory in the
     repository) or a remote one (``action_dir`` is empty: its files are not at hand)."""
     data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
@@ -295,8 +317,8 @@ def _action(doc: Document, action_dir: str, inputs: Map[str, str], env: Map[str,
         action_env = {"GITHUB_ACTION_PATH": action_dir} if action_dir else {}
         return _steps(steps, _Surroundings(
             env={**env, **action_env}, ctx=sur.ctx, prefix=f"{where} → ",
-            inputs=values, depth=sur.depth + 1, shell=sur.shell, action_path=action_dir),
-            out, creds)
+            inputs=values, depth=sur.depth + 1, shell=sur.shell, action_path=action_dir,
+            origin=origin or sur.origin), out, creds)
     carried = [*values.values(), *(text(v) for v in (env_map(runs.get("env")) or {}).values()),
                *(text(a) for a in runs.get("args", []) if isinstance(runs.get("args"), list))]
     kind = "JavaScript" if using.startswith("node") else "Docker" if using == "docker" else using
@@ -324,14 +346,26 @@ def _given(callee: dict[str, Any], caller: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _in_origin(uses: str, origin: ActionRef) -> str:
+    """``$/path[@x]`` inside a remote action or workflow: ``owner/repo/path@ref`` of that
+    repository and ref (GitHub resolves it against the file that contains it)."""
+    return f"{origin.owner}/{origin.repo}/{local_path(uses)}@{origin.ref}"
+
+
 def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str], prefix: str,
-          out: list[Fact]) -> None:
+          out: list[Fact], origin: ActionRef | None = None) -> None:
     """A reusable-workflow call: the remote workflow, or what each local called job asks for or
     does."""
     uses = text(job.get("uses")).strip()
     where = f"{prefix}calls `{uses}`"
     if "${{" in uses:
         out.append(Opaque(f"{where}: the workflow is chosen by an expression"))
+        return
+    if origin is not None and uses.startswith("$/"):
+        uses = _in_origin(uses, origin)
+    elif origin is not None and is_local(uses):
+        out.append(Opaque(f"{where}: a `./` call inside a remote reusable workflow, whose "
+                          "repository is not at hand"))
         return
     if not is_local(uses):
         answer = None if lookup_reusable_workflow(uses) else ctx.actions.lookup(uses)
@@ -342,6 +376,7 @@ def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str
             return
         where += f" (read from {found.url})"
         path = found.ref.key
+        origin = found.ref
     else:
         path = local_path(uses)
         callee = ctx.parse(path)
@@ -365,4 +400,4 @@ def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str
             continue
         out.append(CalleeInherits(label))
         _job(callee, str(jid), ctx, depth + 1, seen | {path}, _given(callee.data, job),
-             f"{label} → ", out)
+             f"{label} → ", out, origin)
