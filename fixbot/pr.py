@@ -26,6 +26,11 @@ MAX_BODY = 60_000  # GitHub rejects bodies over 65,536 characters
 MAX_DIFF_LINES = 24
 # Transforms whose removed lines may hold a credential: their diffs show only the new lines.
 _SENSITIVE = {"secrets"}
+# How a reviewer keeps fixbot away from part of a workflow (docs/engine.md, "Ignore comments").
+OPT_OUT = ("To keep fixbot away from a workflow, job or step, put `# fixbot: ignore[ID]` on its "
+           "line, ID being a transform id shown above (several: `ignore[permissions,"
+           "persist-credentials]`; all: `# fixbot: ignore`). Closing this pull request unmerged "
+           "declines each change in it: fixbot does not propose them again.")
 VALIDATE_ITEM = ("Trigger each changed workflow once on the default branch after merging "
                  "(push or `workflow_dispatch`) and check it still passes: a green check on "
                  "this pull request does not validate new permissions or credentials settings.")
@@ -203,7 +208,7 @@ def body(results: Sequence[FileResult], selection: Sequence[str] | None = None,
         for r in errors:
             out.append(f"- `{r.path}`: not processed: {r.error}")
     out += ["", "---", "Opened by fixbot. Rerunning fixbot updates this pull request; it never "
-            "overwrites commits pushed by people and never reopens a closed one.", "",
+            "overwrites commits pushed by people and never reopens a closed one.", "", OPT_OUT, "",
             marker(fingerprint(results), selection)]
     text = "\n".join(out) + "\n"
     if len(text) > MAX_BODY and with_diffs:

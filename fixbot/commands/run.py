@@ -14,7 +14,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,12 @@ from fixbot.workflow import RepoContext
 _FULL_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 HUMAN_MARKER = "<!-- fixbot:human-commits -->"
 LANDED_MARKER = "<!-- fixbot:landed -->"
+# The second hidden marker, on the line right before the fingerprint marker (which stays the
+# body's last line): the key of each change in the PR (engine.change_key), so that a person
+# closing the PR declines each of its changes.
+CHANGES_PREFIX = "<!-- fixbot:changes="
+_CHANGES_RE = re.compile(r"<!-- fixbot:changes=([0-9a-f]{12}(?:,[0-9a-f]{12})*)? -->\n\Z")
+GITHUB_BODY_LIMIT = 65_536
 log = logging.getLogger(__name__)
 
 
@@ -106,20 +112,32 @@ def emit(o: Outcome, fmt: str, show_body: bool) -> None:
     sys.stdout.write("\n".join(out) + "\n")
 
 
+Declines = Callable[[list[FileResult]], Mapping[str, engine.Declined]]
+
+
 def analyze(checkout: gitops.Checkout, transforms: Sequence[Transform], name: str = "",
-            actions: Metadata | None = None) -> list[FileResult]:
+            actions: Metadata | None = None, declined: Declines | None = None
+            ) -> list[FileResult]:
     """Run the transforms over the checkout's workflows and write the changed files.
 
     The metadata of the remote actions the knowledge base does not know is looked up first,
-    so that the transforms find it memoised."""
+    so that the transforms find it memoised. ``declined``, given the results, names the
+    changes people declined; when it names any, the workflows are processed again without
+    them (and what relies on them) before anything is written."""
     actions = actions or Metadata()
     ctx = RepoContext(checkout.read_text, actions=actions)
     targets = files.discover([str(checkout.path)])
     if actions.source is not None:
         asked = action_fetch.prefetch(actions, _texts(targets))
         log.debug("%s: looked up the metadata of %d action reference(s)", name, asked)
-    results = write_fixed(targets, [engine.process_target(t, transforms, ctx) for t in targets])
+    results = [engine.process_target(t, transforms, ctx) for t in targets]
+    gone = declined(results) if declined is not None and pr.changed(results) else {}
+    if gone:
+        log.info("%s: leaving out %d change(s) people declined", name, len(gone))
+        results = [engine.process_target(t, transforms, ctx, gone) for t in targets]
+    results = write_fixed(targets, results)
     s = report.summary(results)
+
     log.info("%s: %d workflow file(s): %d changed, %d unchanged, %d error(s)", name, s["files"],
              s["changed"], s["unchanged"], s["errors"])
     return results
@@ -137,6 +155,80 @@ def _texts(targets: list[files.Target]) -> list[str]:
 
 def _paths(results: list[FileResult]) -> list[str]:
     return [r.path for r in pr.changed(results)]
+
+
+def change_keys(results: list[FileResult]) -> list[str]:
+    """The keys of the changes of ``results`` (:func:`engine.change_key`), sorted, once each."""
+    return sorted({engine.change_key(r.path, c) for r in pr.changed(results) for c in r.changes})
+
+
+def keys_of(body: str | None) -> frozenset[str] | None:
+    """The change keys recorded in a PR body, or None where there are none (a PR opened before
+    they were recorded). Only the line right before fixbot's fingerprint marker (the body's
+    last) counts: a marker-shaped line in the workflow text the body quotes is not there."""
+    text = body or ""
+    at = text.rfind(pr.MARKER_PREFIX)
+    found = _CHANGES_RE.search(text, 0, at) if at >= 0 else None
+    if found is None:
+        return None
+    return frozenset(k for k in (found.group(1) or "").split(",") if k)
+
+
+def body(results: list[FileResult], chosen: list[str]) -> str:
+    """The PR body (:func:`pr.body`) with the changes marker on the line before its fingerprint
+    marker. Left out (so that only the whole change set can be declined) where the body would
+    pass GitHub's limit."""
+    text = pr.body(results, chosen)
+    marker = f"{CHANGES_PREFIX}{','.join(change_keys(results))} -->\n"
+    at = text.rfind(pr.MARKER_PREFIX)
+    if at < 0 or len(text) + len(marker) > GITHUB_BODY_LIMIT:
+        return text
+    return text[:at] + marker + text[at:]
+
+
+class DeclinedChanges:
+    """The changes of a run that people declined (``analyze``'s ``declined``): each change of
+    a fixbot pull request a person closed unmerged, newest pull request first. A pull request
+    from before the changes marker counts when its change-set fingerprint is this run's. One
+    that fixbot closed itself (its author closed it) never counts. Keeps the pull requests it
+    read, so that the run asks for them once."""
+
+    def __init__(self, forge: Forge, full: str) -> None:
+        self.forge, self.full = forge, full
+        self.pulls: list[PullInfo] | None = None
+        self.found: dict[str, engine.Declined] = {}
+
+    def __call__(self, results: list[FileResult]) -> dict[str, engine.Declined]:
+        self.pulls = self.forge.pulls(self.full, pr.BRANCH)
+        keys = set(change_keys(results))
+        fp = pr.fingerprint(results)
+        for p in self.pulls:
+            if p.state != "closed" or p.merged:
+                continue
+            recorded = keys_of(p.body)
+            if recorded is None:
+                recorded = frozenset(keys) if pr.fingerprint_of(p.body) == fp else frozenset()
+            hits = (keys & recorded) - self.found.keys()
+            if hits and self.by_a_person(p):
+                self.found.update(dict.fromkeys(sorted(hits), engine.Declined(p.number, p.url)))
+        return self.found
+
+    def by_a_person(self, p: PullInfo) -> bool:
+        """Whether a person closed ``p``: anyone but the account that opened it (fixbot's own),
+        or an unknown closer (the forge closed it on someone's action, e.g. a deleted branch)."""
+        closer = self.forge.closed_by(self.full, p.number)
+        return closer is None or not p.author or closer.lower() != p.author.lower()
+
+    def outcome(self, full: str, results: list[FileResult]) -> Outcome:
+        """Every change of this run was declined: nothing is proposed again."""
+        numbers = sorted({d.number for d in self.found.values()}, reverse=True)
+        newest = next(p for p in self.pulls or [] if p.number == numbers[0])
+        if len(numbers) == 1:
+            reason = f"a person closed #{newest.number} with the same changes; it is not reopened"
+        else:
+            reason = (f"people closed {', '.join(f'#{n}' for n in numbers)} with these changes; "
+                      "they are not proposed again")
+        return Outcome(full, "declined", newest, reason, files=results)
 
 
 def selection(transforms: Sequence[Transform]) -> list[str]:
@@ -162,7 +254,7 @@ def run_local(source: str, transforms: Sequence[Transform], dry_run: bool = Fals
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
         return Outcome(name, "no-changes", files=results)
     o = Outcome(name, "pr-opened", files=results, title=pr.title(results),
-                body=pr.body(results, selection(transforms)))
+                body=body(results, selection(transforms)))
     if dry_run:
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
         o.reason = "dry run: nothing committed"
@@ -202,27 +294,22 @@ def _run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run:
     checkout = gitops.clone(info.clone_url, dest, forge.git_token(full),
                             branch=info.default_branch)
     base = checkout.head
-    results = analyze(checkout, transforms, full, actions)
+    declined = DeclinedChanges(forge, full)
+    results = analyze(checkout, transforms, full, actions, declined)
     chosen = selection(transforms)
     remote = checkout.remote_tip(pr.BRANCH)
     tip = checkout.fetch_tip(pr.BRANCH) if remote else None
     if not pr.changed(results):
+        if declined.found and not any(p.state == "open" for p in declined.pulls or []):
+            return declined.outcome(full, results)
         if remote is None or tip is None:
             return Outcome(full, "no-changes", files=results)
-        return _landed(forge, full, checkout, tip, results, dry_run, chosen)
+        return _landed(forge, full, checkout, tip, results, dry_run, chosen, declined.pulls)
     o = Outcome(full, "pr-opened", files=results, title=pr.title(results),
-                body=pr.body(results, chosen))
+                body=body(results, chosen))
     fp = pr.fingerprint(results)
-    pulls = forge.pulls(full, pr.BRANCH)
+    pulls = declined.pulls if declined.pulls is not None else forge.pulls(full, pr.BRANCH)
     open_pr = next((p for p in pulls if p.state == "open"), None)
-    if open_pr is None:
-        declined = next((p for p in pulls if p.state == "closed" and not p.merged
-                         and pr.fingerprint_of(p.body) == fp), None)
-        if declined:
-            o.status, o.pr = "declined", declined
-            o.reason = (f"a person closed #{declined.number} with the same changes; "
-                        "it is not reopened")
-            return o
     if tip is not None and not tip.by_fixbot_only:
         return _human_commits(forge, full, o, open_pr, dry_run)
     checkout.start_branch(pr.BRANCH)
@@ -317,9 +404,11 @@ def _human_commits(forge: Forge, full: str, o: Outcome, open_pr: PullInfo | None
 
 
 def _landed(forge: Forge, full: str, checkout: gitops.Checkout, tip: gitops.Tip,
-            results: list[FileResult], dry_run: bool, chosen: list[str]) -> Outcome:
-    """Nothing to change any more: close fixbot's open PR and delete its branch."""
-    pulls = forge.pulls(full, pr.BRANCH)
+            results: list[FileResult], dry_run: bool, chosen: list[str],
+            pulls: list[PullInfo] | None = None) -> Outcome:
+    """Nothing to change any more: close fixbot's open PR and delete its branch. ``pulls``:
+    the pull requests from fixbot's branch, when this run has read them already."""
+    pulls = pulls if pulls is not None else forge.pulls(full, pr.BRANCH)
     open_pr = next((p for p in pulls if p.state == "open"), None)
     if open_pr is None:
         return Outcome(full, "no-changes", files=results)

@@ -52,6 +52,7 @@ class PullInfo:
     title: str
     body: str
     head_sha: str
+    author: str = ""  # the login that opened it (fixbot's own account, for fixbot's PRs)
 
 
 @dataclass
@@ -228,7 +229,8 @@ class Forge:
     def _info(self, full: str, pr: PullRequest) -> PullInfo:
         self._pulls[(full, pr.number)] = (self._gh(*split_full_name(full)), pr)
         return PullInfo(pr.number, pr.html_url, pr.state, pr.merged_at is not None,
-                        pr.title or "", pr.body or "", pr.head.sha)
+                        pr.title or "", pr.body or "", pr.head.sha,
+                        pr.user.login if pr.user is not None else "")
 
     def pulls(self, full: str, branch: str) -> list[PullInfo]:
         """Every pull request (open or closed) from ``branch`` of the repository itself,
@@ -283,6 +285,14 @@ class Forge:
         fields: dict[str, Any] = {k: v for k, v in (("title", title), ("body", body),
                                                     ("state", state)) if v is not None}
         self.policy.call(f"{full}: update pull request #{number}", lambda: pr.edit(**fields))
+
+    def closed_by(self, full: str, number: int) -> str | None:
+        """The login that closed issue or pull request ``number`` (the issue's ``closed_by``),
+        or None when the forge does not say (open, or closed without a known actor)."""
+        repo = self._repo(full)
+        issue = self.policy.call(f"{full}: get issue #{number}", lambda: repo.get_issue(number))
+        user = issue.closed_by
+        return str(user.login) if user is not None else None
 
     def comment(self, full: str, number: int, text: str, marker: str) -> None:
         """Add a comment holding ``marker`` (a hidden HTML comment in ``text``); a retry after

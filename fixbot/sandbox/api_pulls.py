@@ -158,7 +158,8 @@ def update_pull(req: ApiRequest) -> ApiResponse:
         if state != row["state"]:
             head, base_sha = PP.live_shas(repo, row)
             changes.update(state=state, head_sha=head, base_sha=base_sha,
-                           closed_at=now_iso() if state == "closed" else None)
+                           closed_at=now_iso() if state == "closed" else None,
+                           closed_by=req.login if state == "closed" else None)
     if changes:
         req.forge.store.update_issue(int(row["id"]), **changes)
     _, row = _pull_row(req)

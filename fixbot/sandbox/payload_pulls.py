@@ -108,6 +108,15 @@ def pull(req: ApiRequest, repo: BareRepo, row: Row, full: bool = True) -> Row:
     return body
 
 
+def _closed_by(req: ApiRequest, row: Row) -> Row | None:
+    """Who closed it (GitHub's ``closed_by``): the account that closed it through the API, or
+    merged it; None while open, or when a push closed it (the pusher is unknown)."""
+    if row["state"] != "closed":
+        return None
+    login = row.get("closed_by") or row["merged_by"]
+    return P.user(req, login, "User") if login else None
+
+
 def issue(req: ApiRequest, repo: BareRepo, row: Row) -> Row:
     api = f"{req.api}/repos/{repo.full_name}"
     html = f"{req.base}/{repo.full_name}"
@@ -123,7 +132,7 @@ def issue(req: ApiRequest, repo: BareRepo, row: Row) -> Row:
         "assignee": None, "assignees": [], "milestone": None, "locked": False,
         "active_lock_reason": None, "comments": req.forge.store.comment_count(int(row["id"])),
         "closed_at": row["closed_at"], "created_at": row["created_at"],
-        "updated_at": row["updated_at"], "closed_by": None,
+        "updated_at": row["updated_at"], "closed_by": _closed_by(req, row),
         "author_association": _association(req, repo, row["user_login"]),
     }
     if row["state"] == "closed":

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS issues(id INTEGER PRIMARY KEY AUTOINCREMENT, repo_id 
     updated_at TEXT NOT NULL, closed_at TEXT, head_ref TEXT, head_owner TEXT, base_ref TEXT,
     head_sha TEXT, base_sha TEXT, merged_at TEXT, merge_commit_sha TEXT, merged_by TEXT,
     draft INTEGER NOT NULL DEFAULT 0, maintainer_can_modify INTEGER NOT NULL DEFAULT 0,
-    UNIQUE(repo_id, number));
+    closed_by TEXT, UNIQUE(repo_id, number));
 CREATE TABLE IF NOT EXISTS labels(id INTEGER PRIMARY KEY AUTOINCREMENT, repo_id INTEGER NOT NULL,
     name TEXT NOT NULL COLLATE NOCASE, color TEXT NOT NULL, description TEXT,
     UNIQUE(repo_id, name));
@@ -65,6 +65,9 @@ class Store:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(issues)").fetchall()}
+        if "closed_by" not in columns:  # a sandbox root from before issues recorded their closer
+            self._db.execute("ALTER TABLE issues ADD COLUMN closed_by TEXT")
 
     def close(self) -> None:
         with self._lock:

@@ -2,7 +2,8 @@
 
 Per job: what it is granted now, what it needs, and its status (``default`` no block anywhere,
 ``ok``, ``broad`` grants writes nothing uses, ``listed`` its own list does, ``unknown``,
-``unreadable``, ``under`` granted less than it needs, ``aliased`` inside a YAML anchor). Then
+``unreadable``, ``under`` granted less than it needs, ``aliased`` inside a YAML anchor,
+``ignored`` by a ``# fixbot: ignore[permissions]`` comment on it or one of its steps). Then
 for the workflow: the new workflow-level default (if any), the jobs that get their exact block,
 and the jobs of unknown needs that keep the workflow-level block as their own.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping as Map
 from dataclasses import dataclass
 
+from fixbot import ignore
 from fixbot.transforms.permissions.decide import Analysis, Found, granted_oidc_need
 from fixbot.transforms.permissions.grants import (
     FLOOR,
@@ -28,7 +30,11 @@ from fixbot.transforms.permissions.grants import (
 from fixbot.workflow import Workflow
 from fixbot.yamlmodel import Mapping
 
-PINNED = {"unknown", "unreadable", "under", "aliased"}
+# Jobs that cannot be edited (inside a YAML anchor, or kept away by an ignore comment): nothing
+# may be moved onto them.
+_FIXED = ("aliased", "ignored")
+# Jobs whose effective permissions must not change.
+PINNED = {"unknown", "unreadable", "under", *_FIXED}
 
 
 @dataclass
@@ -42,7 +48,7 @@ class JobPlan:
     unknown: list[str]  # what its steps do with the token that cannot be told
     needs: Grant
     want: Grant
-    status: str  # default | ok | broad | listed | unknown | unreadable | under | aliased
+    status: str  # default | ok | broad | listed | unknown | unreadable | under | aliased | ignored
     caller: bool
     evidence: tuple[str, ...] = ()  # actions shown by their action.yml to need nothing
 
@@ -82,6 +88,8 @@ def _jobs(wf: Workflow, root: Mapping, needs: Map[str, Analysis], top_present: b
           top: Grant | None) -> list[JobPlan]:
     plans: list[JobPlan] = []
     jobs_node = root.get("jobs")
+    # An ignored job, or a job with an ignored step, keeps its effective permissions exactly.
+    kept = ignore.kept_away(wf.doc, "permissions")
     for jid, job in wf.jobs():
         key = jobs_node.key_node(jid) if isinstance(jobs_node, Mapping) else None
         own = job.key_node("permissions") is not None
@@ -108,6 +116,8 @@ def _jobs(wf: Workflow, root: Mapping, needs: Map[str, Analysis], top_present: b
         if status in ("default", "broad") and (job.shared or (
                 own and (job.get("permissions") or job).shared)):
             status = "aliased"
+        if any(ignore.at_or_under(where, f"jobs.{jid}") for where in kept):
+            status = "ignored"
         plans.append(JobPlan(jid, job, (key.line if key else job.line) + 1, own, cap, found,
                              list(a.unknown), used, desired(used, cap), status,
                              job.get("uses") is not None, tuple(a.evidence)))
@@ -177,7 +187,7 @@ def _blocks(plans: list[JobPlan], top_present: bool, top: Grant | None, callee: 
     if blocked:
         # Jobs of unknown needs keep exactly what they have: when the workflow level grants
         # writes some other job does not use, it moves onto them and the rest is narrowed.
-        movable = all(p.status != "aliased" for p in blocked) and any(
+        movable = all(p.status not in _FIXED for p in blocked) and any(
             excess_writes(top, p.needs) for p in known)
         if not movable:
             return None, jobs + [p for p in governed if p.status == "broad"], []
