@@ -49,6 +49,7 @@ from fixbot.transforms.permissions.grants import parse_grant
 from fixbot.transforms.permissions.read import (
     action_name,
     env_map,
+    given_to_callee,
     label,
     substitute,
     text,
@@ -327,25 +328,6 @@ def _action(doc: Document, action_dir: str, inputs: Map[str, str], env: Map[str,
     return creds
 
 
-def _given(callee: dict[str, Any], caller: dict[str, Any]) -> dict[str, str]:
-    """What the caller passes: ``inputs.x`` (or the callee's defaults) and ``secrets.x`` (under
-    ``secrets: inherit`` the names keep their meaning, ``secrets.GITHUB_TOKEN`` included)."""
-    on = callee.get("on")
-    call = on.get("workflow_call") if isinstance(on, dict) else None
-    declared = call.get("inputs") if isinstance(call, dict) else None
-    out: dict[str, str] = {}
-    for name, spec in (declared.items() if isinstance(declared, dict) else ()):
-        if isinstance(spec, dict) and "default" in spec:
-            out[f"inputs.{name}".lower()] = text(spec.get("default"))
-    with_ = caller.get("with")
-    for name, value in (with_.items() if isinstance(with_, dict) else ()):
-        out[f"inputs.{name}".lower()] = text(value)
-    secrets = caller.get("secrets")
-    for name, value in (secrets.items() if isinstance(secrets, dict) else ()):
-        out[f"secrets.{name}".lower()] = text(value)
-    return out
-
-
 def _in_origin(uses: str, origin: ActionRef) -> str:
     """``$/path[@x]`` inside a remote action or workflow: ``owner/repo/path@ref`` of that
     repository and ref (GitHub resolves it against the file that contains it)."""
@@ -399,5 +381,5 @@ def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str
             out.append(CalleeAsks(label, parse_grant(block)))
             continue
         out.append(CalleeInherits(label))
-        _job(callee, str(jid), ctx, depth + 1, seen | {path}, _given(callee.data, job),
+        _job(callee, str(jid), ctx, depth + 1, seen | {path}, given_to_callee(callee.data, job),
              f"{label} → ", out, origin)

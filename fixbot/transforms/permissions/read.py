@@ -87,3 +87,22 @@ def token_outputs_resolved(value: Any, steps: set[str]) -> Any:
     if isinstance(value, list):
         return [token_outputs_resolved(v, steps) for v in value]
     return value
+
+
+def given_to_callee(callee: dict[str, Any], caller: dict[str, Any]) -> dict[str, str]:
+    """What the caller passes: ``inputs.x`` (or the callee's defaults) and ``secrets.x`` (under
+    ``secrets: inherit`` the names keep their meaning, ``secrets.GITHUB_TOKEN`` included)."""
+    on = callee.get("on")
+    call = on.get("workflow_call") if isinstance(on, dict) else None
+    declared = call.get("inputs") if isinstance(call, dict) else None
+    out: dict[str, str] = {}
+    for name, spec in (declared.items() if isinstance(declared, dict) else ()):
+        if isinstance(spec, dict) and "default" in spec:
+            out[f"inputs.{name}".lower()] = text(spec.get("default"))
+    with_ = caller.get("with")
+    for name, value in (with_.items() if isinstance(with_, dict) else ()):
+        out[f"inputs.{name}".lower()] = text(value)
+    secrets = caller.get("secrets")
+    for name, value in (secrets.items() if isinstance(secrets, dict) else ()):
+        out[f"secrets.{name}".lower()] = text(value)
+    return out
