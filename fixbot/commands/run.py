@@ -52,6 +52,7 @@ class Outcome:
     files: list[FileResult] = field(default_factory=list)
     title: str | None = None  # the PR title and body fixbot wants (None when nothing changes)
     body: str | None = None
+    comment: str | None = None  # the follow-up comment for what did not fit in the body
 
     def as_json(self) -> dict[str, Any]:
         return {"repo": self.repo, "status": self.status,
@@ -109,6 +110,8 @@ def emit(o: Outcome, fmt: str, show_body: bool) -> None:
         out += ["  " + ln for ln in report.fix_text(o.files, "changed").splitlines()]
     if show_body and o.title and o.body is not None:
         out += ["", o.title, "", o.body.rstrip("\n")]
+        if o.comment:
+            out += ["", "--- follow-up comment ---", "", o.comment.rstrip("\n")]
     sys.stdout.write("\n".join(out) + "\n")
 
 
@@ -255,6 +258,7 @@ def run_local(source: str, transforms: Sequence[Transform], dry_run: bool = Fals
         return Outcome(name, "no-changes", files=results)
     o = Outcome(name, "pr-opened", files=results, title=pr.title(results),
                 body=body(results, selection(transforms)))
+    o.comment = pr.follow_up(results, selection(transforms))
     if dry_run:
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
         o.reason = "dry run: nothing committed"
@@ -307,6 +311,7 @@ def _run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run:
         return _landed(forge, full, checkout, tip, results, dry_run, chosen, declined.pulls)
     o = Outcome(full, "pr-opened", files=results, title=pr.title(results),
                 body=body(results, chosen))
+    o.comment = pr.follow_up(results, chosen)
     fp = pr.fingerprint(results)
     pulls = declined.pulls if declined.pulls is not None else forge.pulls(full, pr.BRANCH)
     open_pr = next((p for p in pulls if p.state == "open"), None)
@@ -328,6 +333,7 @@ def _run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run:
         if not dry_run:
             log.info("%s: updating the title and description of #%d", full, open_pr.number)
             forge.edit_pull(full, open_pr.number, title=o.title, body=o.body)
+            _follow_up(forge, full, open_pr.number, o)
         return _dry(o, dry_run)
     if open_pr:
         o.status = "pr-updated"
@@ -341,11 +347,24 @@ def _run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run:
         if open_pr.title != o.title or open_pr.body != o.body:
             log.info("%s: updating #%d", full, open_pr.number)
             forge.edit_pull(full, open_pr.number, title=o.title, body=o.body)
+            _follow_up(forge, full, open_pr.number, o)
     else:
         log.info("%s: opening a pull request", full)
         o.pr = forge.open_pull(full, info.default_branch, pr.BRANCH, o.title or "",
                                o.body or "", pr.LABEL)
+        _follow_up(forge, full, o.pr.number, o, new=True)
     return o
+
+
+def _follow_up(forge: Forge, full: str, number: int, o: Outcome, new: bool = False) -> None:
+    """Post what did not fit in the body (``o.comment``) as a comment, once per change set:
+    its marker holds the fingerprint, so a rerun with the same changes posts nothing."""
+    if o.comment is None:
+        return
+    mark = pr.details_marker(pr.fingerprint(o.files))
+    if new or not forge.has_comment(full, number, mark):
+        log.info("%s: commenting on #%d (what did not fit in the description)", full, number)
+        forge.comment(full, number, o.comment, mark)
 
 
 def _held(open_pr: PullInfo, results: list[FileResult], chosen: list[str]) -> str | None:

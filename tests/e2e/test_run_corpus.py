@@ -40,13 +40,17 @@ def test_run_matches_fix_on_corpus_repositories(sb: Sandbox, forge: Forge, corpu
         opened += 1
         bare = tmp_path / "forge" / "corpus" / f"{name}.git"
         assert len(outcome.body) <= 65_536  # GitHub's limit for a pull request body
-        complete = "(truncated: run `fixbot fix --diff` for the full list)" not in outcome.body
+        # every change is listed where its kind is explained, in the body or (what did not
+        # fit) in the follow-up comment
+        shown = outcome.body + (outcome.comment or "")
         for path, r in changed.items():
             got = subprocess.run(["git", "--git-dir", str(bare), "show", f"{BRANCH}:{path}"],
                                  capture_output=True, check=True).stdout
             assert got == (r.updated or "").encode("utf-8"), (name, path)
             for c in r.changes:
-                assert c.summary in outcome.body or not complete, (name, c.summary)
+                where = c.location.removeprefix("jobs.")
+                assert (f"`{where}` (line " if where else "top level (line ") in shown, \
+                    (name, c.location)
         diff = subprocess.run(["git", "--git-dir", str(bare), "diff", "--name-only", "main",
                                BRANCH], capture_output=True, text=True, check=True).stdout
         assert sorted(diff.split()) == sorted(changed), name

@@ -24,7 +24,7 @@ from fixbot.forge import Forge
 from fixbot.sandbox import Sandbox
 
 ONLY = ("--only", "persist-credentials")
-TITLE = "Harden GitHub Actions workflows: persist-credentials (2 changes in 1 file)"
+TITLE = "Harden workflows: persist-credentials (2 changes in 1 file)"
 FIXBOT = "fixbot@users.noreply.github.com"
 NEW_WORKFLOW = ("name: nightly\non:\n  schedule:\n    - cron: '0 3 * * *'\njobs:\n  e2e:\n"
                 "    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
@@ -100,8 +100,7 @@ def test_new_changes_update_the_pull_request(sb: Sandbox, capsys: pytest.Capture
     out = run_json(capsys, repo)
     assert (out["status"], out["reason"]) == ("pr-updated", "updated with new changes")
     pull = client(sb).get_repo(repo).get_pull(1)
-    assert pull.title == ("Harden GitHub Actions workflows: persist-credentials "
-                          "(3 changes in 2 files)")
+    assert pull.title == "Harden workflows: persist-credentials (3 changes in 2 files)"
     golden("webapp-nightly.body.md", pull.body, regen)
     golden("webapp-nightly.diff", branch_diff(sb, repo), regen)
     assert len(branch_commits(sb, repo)) == 1

@@ -96,7 +96,7 @@ def test_local_path_mode_commits_in_a_clone(tmp_path: Path,
     out = capsys.readouterr().out
     head, _, rest = out.partition("\n\n")
     title, _, body = rest.partition("\n\n")
-    assert title == "Harden GitHub Actions workflows: persist-credentials (2 changes in 1 file)"
+    assert title == "Harden workflows: persist-credentials (2 changes in 1 file)"
     assert body == (GOLDEN / "webapp.body.md").read_text()
     reason = head.splitlines()[1].strip()
     assert reason.startswith(f"local mode: committed on branch {BRANCH} in ")
@@ -210,8 +210,7 @@ def test_github_app_installation_token(sb: Sandbox, tmp_path: Path,
     pushes = {e.login for e in sb.access_log if "receive-pack" in e.path}
     assert pushes == {"fixbot-app[bot]"}
     assert branch_commits(sb, "acme/webapp") == [
-        f"{FIXBOT} {FIXBOT} Harden GitHub Actions workflows: persist-credentials "
-        "(2 changes in 1 file)"]
+        f"{FIXBOT} {FIXBOT} Harden workflows: persist-credentials (2 changes in 1 file)"]
     assert git_lines(sb)  # git went through the same installation token
     assert EXAMPLES.is_dir()
 

@@ -7,13 +7,15 @@ unknown to the transform. Unknown never means "needs nothing".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import cast
 
 from fixbot.kb import Access, Need, analyze_github_script, lookup_action, lookup_reusable_workflow
-from fixbot.kb.actions import container_pull_need
+from fixbot.kb.actions import action_entries, container_pull_need
 from fixbot.kb.git_use import may_push_by_name
 from fixbot.kb.github_script import github_script_oidc
+from fixbot.kb.model import ActionInfo
 from fixbot.kb.tables import tables
 from fixbot.kb.token import token_vars
 from fixbot.transforms.permissions.extract import EXPORTED_TOKEN
@@ -62,6 +64,9 @@ class Analysis:
     callees: bool = False
     # why actions the knowledge base does not know need nothing (read from their action.yml)
     evidence: list[str] = field(default_factory=list)
+    # steps whose action gets another credential than the job token, with the scopes it would
+    # need of the job token (the evidence for a narrowing of a job that looks like it writes)
+    credentials: list[str] = field(default_factory=list)
 
     def add(self, where: str, need: Need) -> None:
         if need.scopes and Found(where, need) not in self.found:
@@ -77,8 +82,8 @@ def decide_job(facts: list[Fact]) -> Analysis:
 
 
 def _may_push(out: Analysis, where: str, why: str) -> None:
-    need = Need({"contents": "write"}, f"{why}; a push needs `contents: write`, and the persisted "
-                "git credentials can do nothing else", PUSH_DOC)
+    # why that bounds it by `contents: write` is said once per job (render: PUSH_BOUND)
+    need = Need({"contents": "write"}, why, PUSH_DOC)
     if Found(where, need) not in out.may_push:
         out.may_push.append(Found(where, need))
 
@@ -96,6 +101,8 @@ def _decide(fact: Fact, out: Analysis) -> None:
             return
         for need in info.needs:
             out.add(fact.where, need)
+        if not info.job_token:
+            _other_credential(fact, info, out)
     elif isinstance(fact, UnreadAction):
         out.unknown.append(f"{fact.where}: `{fact.uses.split('@', 1)[0]}` is not in the "
                            f"knowledge base; {fact.why}")
@@ -123,6 +130,38 @@ def _decide(fact: Fact, out: Analysis) -> None:
         out.callees = True
         if fact.grant:
             _callee_asks(fact, out)
+
+
+def _other_credential(fact: ActionStep, info: ActionInfo, out: Analysis) -> None:
+    """Name the credential a step gives its action instead of the job token (a token input, or
+    the environment variable the action reads it from) and the scopes the action would need
+    of the job token without it: the evidence that they are not needed."""
+    inputs = {k.lower(): v for k, v in fact.inputs.items()}
+    entry = action_entries().get(info.uses)
+    given = [(f"`{t}` input", inputs[t]) for t in info.token_inputs if inputs.get(t, "").strip()]
+    given += [(f"`{n}` variable", fact.env[n]) for n in (entry.token_env if entry else ())
+              if fact.env.get(n, "").strip()]
+    as_job = lookup_action(fact.uses, {**inputs, **{t: "${{ github.token }}"
+                                                    for t in info.token_inputs}}, fact.comment, {})
+    if not given or as_job is None:
+        return
+    spared = {s: lvl for n in as_job.needs if n not in info.needs
+              for s, lvl in n.scopes.items() if lvl == "write"}
+    if not spared:
+        return  # only reads spared: the read-only default covers them
+    how, value = given[0]
+    out.credentials.append(f"{fact.where} uses {_credential_name(value)} (its {how}), not the "
+                           f"job token, so it needs no {describe(spared)} from the job")
+
+
+def _credential_name(value: str) -> str:
+    """An expression as written (``secrets.BOT_TOKEN``); never a literal, which may be a
+    credential itself."""
+    m = re.fullmatch(r"\s*\$\{\{\s*(.*?)\s*\}\}\s*", value, re.DOTALL)
+    if m is None:
+        return "a value that is not the job token"
+    text = " ".join(m.group(1).split())
+    return f"`{text}`" if len(text) <= 80 else f"`{text[:79]}…`"
 
 
 def _metadata(fact: MetaAction, out: Analysis) -> None:

@@ -51,6 +51,7 @@ class JobPlan:
     status: str  # default | ok | broad | listed | unknown | unreadable | under | aliased | ignored
     caller: bool
     evidence: tuple[str, ...] = ()  # actions shown by their action.yml to need nothing
+    credentials: tuple[str, ...] = ()  # steps whose action gets another credential (decide)
 
 
 @dataclass
@@ -120,7 +121,8 @@ def _jobs(wf: Workflow, root: Mapping, needs: Map[str, Analysis], top_present: b
             status = "ignored"
         plans.append(JobPlan(jid, job, (key.line if key else job.line) + 1, own, cap, found,
                              list(a.unknown), used, desired(used, cap), status,
-                             job.get("uses") is not None, tuple(a.evidence)))
+                             job.get("uses") is not None, tuple(a.evidence),
+                             tuple(a.credentials)))
     return plans
 
 

@@ -15,13 +15,13 @@ from collections.abc import Mapping as Map
 
 from fixbot import yamledit
 from fixbot.kb import Need
-from fixbot.kb.triggers import exercised_after_merge, exercised_by_pull_request, token_notes
-from fixbot.transforms.permissions.decide import Found, granted_oidc_need
+from fixbot.kb.triggers import explanation_notes, verification
+from fixbot.transforms.permissions.decide import PUSH_DOC, Found, granted_oidc_need
 from fixbot.transforms.permissions.grants import Grant, describe, excess_writes, missing, ordered
 from fixbot.transforms.permissions.plan import JobPlan, Plan
 from fixbot.types import Change, Finding, Note
-from fixbot.workflow import Workflow
-from fixbot.yamlmodel import Mapping, Scalar
+from fixbot.workflow import Workflow, scalar_text
+from fixbot.yamlmodel import Mapping, Scalar, to_plain
 
 ID = "permissions"
 TOKEN_DOC = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
@@ -30,6 +30,9 @@ DOCS = TOKEN_DOC
 WIDTH = 100  # the longest line a scope's comment makes, where the names in it allow
 KEPT = "kept from the workflow level (the job's token use is unknown)"
 KEPT_OIDC = "kept as granted: any step of the job may ask for an OIDC token"
+PUSH_BOUND = ("What a step that may push with the credentials a checkout persisted can need is "
+              "bounded by `contents: write`: a push needs it, and those credentials can do "
+              "nothing else.")
 _STEP_NUMBER = re.compile(r'\bstep \d+ (?=")')  # a named step goes by its name
 _REF = re.compile(r"([\w.-]+/[^\s()`@]*)@[^\s()`]+")  # owner/action@ref, owner/repo/path@ref
 _CALLED = re.compile(r"`[^`\s]*/([^/`\s]+\.ya?ml)`")  # `./.github/workflows/x.yml`: `x.yml`
@@ -42,25 +45,26 @@ def render(wf: Workflow, plan: Plan) -> list[Finding]:
     found: list[Finding] = []
     if plan.new_top is not None:
         found.append(_top_change(wf, plan.root, plan.new_top, plan.top,
-                                 [p for p in governed if p not in plan.moved], plan.triggers))
+                                 [p for p in governed if p not in plan.moved]))
     for p in sorted(plan.job_blocks + plan.moved, key=lambda p: p.line):
         if p in plan.moved:
             found.append(_moved_change(wf, p, plan.root))
         else:
-            found.append(_job_change(wf, p, plan.triggers,
-                                     [] if plan.moved or plan.new_top is not None else blocked))
+            found.append(_job_change(wf, p, [] if plan.moved or plan.new_top is not None
+                                     else blocked))
     if found and isinstance(found[0], Change):
         first = found[0]
+        extra = trigger_notes(plan.triggers)
         found[0] = Change(first.transform, first.location, first.line, first.summary,
-                          first.explanation, first.edits, (todo(wf.path, plan.triggers),),
-                          first.docs)
+                          first.explanation + (f" {extra}" if extra else ""), first.edits,
+                          (todo(wf, _changed_jobs(plan)),), first.docs)
     found += _notes(plan.jobs, blocked, plan.callee and not plan.top_present, plan.top_present,
                     plan.new_top is not None)
     return found
 
 
 def _top_change(wf: Workflow, root: Mapping, grant: Grant, old: Grant | None,
-                governed: list[JobPlan], triggers: set[str]) -> Change:
+                governed: list[JobPlan]) -> Change:
     users = [(f"job {p.id}: {f.where}", f.need) for p in governed if p.want == grant
              for f in p.found]
     edit = yamledit.set_key(wf.doc, root, "permissions", ordered(grant), wf.style, before=("jobs",),
@@ -73,15 +77,13 @@ def _top_change(wf: Workflow, root: Mapping, grant: Grant, old: Grant | None,
                f"replace workflow-level `permissions: {describe(old)}` with a read-only "
                f"default ({describe(grant)})")
     covered = [p.id for p in governed if p.want == grant]
-    why = top_explanation(grant, old_text, covered, triggers)
-    evidence = [e for p in governed if p.want == grant for e in p.evidence]
-    if evidence:
-        why += (" Actions the knowledge base does not know, read from their action.yml: "
-                + "; ".join(dict.fromkeys(evidence)) + ".")
+    why = top_explanation(grant, old_text, covered)
+    why += _evidence([e for p in governed if p.want == grant for e in p.evidence],
+                     [e for p in governed if p.want == grant for e in p.credentials])
     return Change(ID, "", line, summary, why, (edit,), docs=DOCS)
 
 
-def _job_change(wf: Workflow, p: JobPlan, triggers: set[str], blocked: list[JobPlan]) -> Change:
+def _job_change(wf: Workflow, p: JobPlan, blocked: list[JobPlan]) -> Change:
     before = () if p.caller else ("steps",)
     users = [(f.where, f.need) for f in p.found]
     edit = yamledit.set_key(wf.doc, p.node, "permissions", ordered(p.want), wf.style, before=before,
@@ -94,15 +96,26 @@ def _job_change(wf: Workflow, p: JobPlan, triggers: set[str], blocked: list[JobP
     verb = "narrow" if old else "add"
     summary = (f"{verb} job `{p.id}` permissions to {describe(p.want)}" if old else
                f"add job-level `permissions:` to `{p.id}` ({describe(p.want)})")
-    why = job_explanation(p.id, p.want, p.found, old, triggers, p.caller)
-    if p.evidence:
-        why += " Actions the knowledge base does not know, read from their action.yml: " + \
-            "; ".join(p.evidence) + "."
+    why = job_explanation(p.id, p.want, p.found, old, p.caller)
+    why += _evidence(list(p.evidence), list(p.credentials))
     if blocked and not p.own and p.cap is None:
         names = ", ".join(f"`{b.id}`" for b in blocked)
         why += (f" It gets a job-level block rather than a workflow-level default because "
-                f"{names} must keep the repository default (see the notes).")
+                f"{names} must keep the repository default (the note on "
+                f"{'that job' if len(blocked) == 1 else 'each of them'} says why).")
     return Change(ID, f"jobs.{p.id}", p.line, summary, why, (edit,), docs=DOCS)
+
+
+def _evidence(metadata: list[str], credentials: list[str]) -> str:
+    """Why steps that could look like they use the token need nothing of it: actions read from
+    their action.yml, and actions given another credential."""
+    out = ""
+    if metadata:
+        out += (" Actions the knowledge base does not know, read from their action.yml: "
+                + "; ".join(dict.fromkeys(metadata)) + ".")
+    if credentials:
+        out += " Another credential: " + "; ".join(dict.fromkeys(credentials)) + "."
+    return out
 
 
 def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
@@ -116,9 +129,9 @@ def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
     return Change(
         ID, f"jobs.{p.id}", p.line,
         f"keep job `{p.id}` at the workflow-level permissions ({grant}) as its own block",
-        f"What job `{p.id}` does with the token is unknown (see the notes), so it keeps exactly "
-        f"what it had: the workflow-level `permissions: {grant}` is copied onto it, so that the "
-        "workflow level can become read-only for the jobs whose needs are known.",
+        f"What job `{p.id}` does with the token is unknown (its note says why), so it keeps "
+        f"exactly what it had: the workflow-level `permissions: {grant}` is copied onto it, so "
+        "that the workflow level can become read-only for the jobs whose needs are known.",
         (edit,), docs=DOCS)
 
 
@@ -222,68 +235,73 @@ def _notes(plans: list[JobPlan], blocked: list[JobPlan], callee: bool, top_prese
 
 
 def trigger_notes(triggers: Iterable[str]) -> str:
-    return " ".join(token_notes(set(triggers)))
+    """What the token's scopes mean under the workflow's triggers (once per workflow)."""
+    return " ".join(explanation_notes(set(triggers)))
 
 
 def reasons(found: Iterable[Found], grant: Map[str, str]) -> str:
-    """``contents: write for step 3 (softprops/action-gh-release@v2): creates … (source)``; …"""
+    """``contents: write for step 3 (softprops/action-gh-release@v2): creates … (source)``; …
+    (``contents: read`` alone is the floor every job keeps: not listed)."""
     parts: list[str] = []
     for f in found:
         scopes = ", ".join(f"{s}: {lvl}" for s, lvl in sorted(f.need.scopes.items())
-                           if grant.get(s) is not None)
+                           if grant.get(s) is not None and (s, lvl) != ("contents", "read"))
         if scopes:
             parts.append(f"{scopes} for {f.where}: {f.need.reason} ({f.need.source})")
     return "; ".join(parts)
 
 
 def job_explanation(job_id: str, grant: Map[str, str], found: list[Found], old: str | None,
-                    triggers: Iterable[str], caller: bool) -> str:
+                    caller: bool) -> str:
     head = (f"Job `{job_id}` gets exactly the scopes it uses ({describe(grant)})"
             if old is None else
             f"Job `{job_id}` had {old}; it now gets exactly the scopes it uses ({describe(grant)})")
     why = reasons(found, grant)
-    floor = ("" if "contents" not in grant or any("contents" in f.need.scopes for f in found)
-             else " `contents: read` is the read-only default every job keeps.")
+    floor = (" `contents: read` is the read-only default every job keeps."
+             if grant.get("contents") == "read" else "")
     rule = (" A job-level block replaces the workflow-level one for this job (scopes it does "
             "not list become `none`), so it lists every scope the job needs.")
     if caller:
         rule = (" A called workflow can only lower the permissions its caller grants, so the "
                 "caller grants what the called jobs ask for or use.")
-    body = f"{head}.{rule}{floor}" + (f" Needs: {why}." if why else
-                                      " No step uses the token for anything else.")
-    extra = trigger_notes(triggers)
-    return body + (f" {extra}" if extra else "")
+    bound = (f" {PUSH_BOUND}" if any(f.need.source == PUSH_DOC and grant.get("contents") ==
+                                     "write" for f in found) else "")
+    return f"{head}.{rule}{floor}{bound}" + (f" Needs: {why}." if why else
+                                             " No step uses the token for anything else.")
 
 
-def top_explanation(grant: Map[str, str], old: str | None, covered: list[str],
-                    triggers: Iterable[str]) -> str:
-    what = (f"Adds a read-only default ({describe(grant)})" if old is None else
-            f"Replaces {old} with a read-only default ({describe(grant)})")
-    if covered:
-        jobs = ", ".join(f"`{j}`" for j in covered)
-        scope = (f"{what}: the jobs without a block of their own ({jobs}) run with only these "
-                 "scopes, which is all their steps use.")
-    else:
-        scope = (f"{what}: every job has a block of its own, and this default covers jobs "
-                 "added later.")
-    body = scope
-    if old is None:
-        body += (" Without any block the token gets the repository default, which is "
-                 "read-write on repositories and organisations created before February 2023.")
-    extra = trigger_notes(triggers)
-    return body + (f" {extra}" if extra else "")
+def top_explanation(grant: Map[str, str], old: str | None, covered: list[str]) -> str:
+    what = (f"Adds a read-only workflow-level default ({describe(grant)})." if old is None else
+            f"Replaces {old} with a read-only workflow-level default ({describe(grant)}).")
+    scope = (" Every job without a block of its own runs with it, and its steps use nothing "
+             "more; a job with a block of its own keeps that block.")
+    jobs = (f" Jobs it covers: {', '.join(f'`{j}`' for j in covered)}." if covered else
+            " Jobs it covers: none yet (every job has a block of its own); it will cover any "
+            "job added later.")
+    old_default = (" Without any block the token gets the repository default, which is "
+                   "read-write on repositories and organisations created before February 2023."
+                   if old is None else "")
+    return f"{what}{scope}{old_default}{jobs}"
 
 
-def todo(path: str, triggers: Iterable[str]) -> str:
-    if "workflow_call" in triggers:
-        return (f"Run a workflow that calls `{path}` once on the default branch after merging: "
-                "pull-request checks do not exercise the new permissions.")
-    ts = exercised_after_merge(set(triggers))
-    if not ts and exercised_by_pull_request(set(triggers)):
-        return (f"Check the run of `{path}` on the pull request that makes this change: it "
-                "exercises the new permissions when the pull request comes from a branch of this "
-                "repository (runs from forks get a read-only token whatever the block says).")
-    ts = ts or sorted(set(triggers))
-    how = ", ".join(f"`{t}`" for t in ts) if ts else "its triggers"
-    return (f"Run workflow `{path}` once on the default branch after merging (it runs on {how}): "
-            "pull-request checks do not exercise the new permissions.")
+def _changed_jobs(plan: Plan) -> list[JobPlan]:
+    """The jobs whose token this plan changes: those that get a block of their own, and, under
+    a new workflow-level default, those it covers (a job that keeps a copy of the old
+    workflow-level block keeps its token)."""
+    covered = ([p for p in plan.jobs if not p.own and p not in plan.moved]
+               if plan.new_top is not None else [])
+    return sorted({id(p): p for p in plan.job_blocks + covered}.values(), key=lambda p: p.line)
+
+
+def todo(wf: Workflow, jobs: Sequence[JobPlan]) -> str:
+    """How to see the new permissions at work: which runs of the pull request use them (and
+    which changed jobs may be skipped there), else a manual run on the branch or the event to
+    watch after merging (:func:`fixbot.kb.triggers.verification`)."""
+    root = wf.root
+    on = None
+    if root is not None:
+        node = root.get("on")
+        if node is None:
+            node = root.get(True)  # type: ignore[arg-type]
+        on = to_plain(node) if node is not None else None
+    return verification(wf.path, on, [(p.id, scalar_text(p.node.get("if"))) for p in jobs])
