@@ -4,6 +4,9 @@ GitPython stays in this module. The token never reaches argv, remotes or ``.git/
 sent as an ``http.extraHeader`` given to each git process through ``GIT_CONFIG_COUNT`` /
 ``GIT_CONFIG_KEY_n`` / ``GIT_CONFIG_VALUE_n`` environment variables (git >= 2.31), so error
 messages (which quote the command line) cannot contain it either.
+
+GitPython is imported on first use, not with this module: a command that never runs git (``fixbot
+fix``, ``fixbot list``) does not pay for it at start-up.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import base64
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from fixbot import files
 from fixbot.errors import GitError, InputError
 from fixbot.redact import redact
+
+if TYPE_CHECKING:
+    import git
 
 NAME = "fixbot"
 EMAIL = "fixbot@users.noreply.github.com"
@@ -89,6 +94,8 @@ class Checkout:
         self._secrets = secrets
 
     def _git(self, *args: str, what: str) -> str:
+        import git
+
         try:
             return str(self.repo.git.execute(["git", *args]))
         except git.GitCommandError as e:
@@ -104,6 +111,8 @@ class Checkout:
 
     def read_text(self, rel: str) -> str | None:
         """RepoContext reader: the work tree, else one blob of HEAD fetched on demand."""
+        import git
+
         text: str | None = files.repo_reader(self.path)(rel)
         rel = rel.removeprefix("./")
         if text is not None or not _SAFE_PATH.match(rel):
@@ -180,13 +189,19 @@ class Checkout:
 
 
 def clone(url: str, dest: Path, token: str | None = None, *, branch: str | None = None,
-          partial: bool = True) -> Checkout:
+          partial: bool = True, offline: bool = False) -> Checkout:
     """Clone ``url`` into ``dest`` with only the sparse paths checked out.
 
     ``partial``: ``--filter=blob:none --depth 1`` (for remote URLs; a local path is cloned with
-    hard links instead, where filters do not apply).
+    hard links instead, where filters do not apply). ``offline`` (a local path): every git
+    process of this checkout may use only local paths (``GIT_ALLOW_PROTOCOL=file``), so nothing
+    it does, not even a lazy fetch of a partial clone's missing objects, reaches the network.
     """
+    import git
+
     env = auth_env(token, url)
+    if offline:
+        env["GIT_ALLOW_PROTOCOL"] = "file"
     secrets = (token, _basic(token)) if token else ()
     options = ["--no-checkout", "--quiet"]
     if partial:
@@ -205,7 +220,60 @@ def clone(url: str, dest: Path, token: str | None = None, *, branch: str | None 
 
 
 def open_local(path: Path) -> Checkout:
+    import git
+
     return Checkout(git.Repo(str(path)), ())
+
+
+@dataclass(frozen=True)
+class LocalProblem:
+    """Why a local path cannot be fixed by ``fixbot run``: ``status`` is ``error`` (not a
+    repository) or ``skipped`` (an empty repository: nothing to fix), ``reason`` says it plainly."""
+
+    status: str
+    reason: str
+
+
+def local_problem(source: str) -> LocalProblem | None:
+    """What stands in the way of cloning the local path ``source``, or None when it is the root
+    of a git repository (a work tree or a bare repository) with at least one commit on ``HEAD``.
+    Reads the repository only; runs no git command that could reach a remote."""
+    import git
+
+    path = Path(source)
+    if path.is_file():
+        hint = (f" (to fix a workflow file in place, run `fixbot fix {source}`)"
+                if path.suffix in (".yml", ".yaml") else "")
+        return LocalProblem("error", f"not a git repository: {source} is a file{hint}")
+    try:
+        repo = git.Repo(source)
+    except git.NoSuchPathError:
+        return LocalProblem("error", f"{source}: no such directory")
+    except git.InvalidGitRepositoryError:
+        return LocalProblem("error", _not_a_repository(source))
+    with repo:
+        if not repo.bare and Path(repo.working_tree_dir or path).resolve() != path.resolve():
+            return LocalProblem("error", _not_a_repository(source))
+        if not repo.head.is_valid():
+            return LocalProblem("skipped", "no commits yet: an empty repository has no workflows "
+                                           "to fix")
+    return None
+
+
+def _not_a_repository(source: str) -> str:
+    """"not a git repository", and where the repository is when ``source`` lies inside one."""
+    import git
+
+    try:
+        with git.Repo(source, search_parent_directories=True) as outer:
+            top = outer.working_tree_dir
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        top = None
+    if top:
+        return (f"not a git repository: {source} is a directory inside the repository {top}; "
+                "give its root instead")
+    return (f"not a git repository: {source} (to fix its workflow files in place, without a "
+            f"commit, run `fixbot fix {source}`)")
 
 
 def _stderr(e: git.GitCommandError, secrets: tuple[str, ...]) -> str:

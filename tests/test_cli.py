@@ -321,3 +321,67 @@ def test_fix_online_reads_the_forge_once_and_caches_it(tmp_path: Path, spy: list
 def test_run_action_cache_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(tmp_path), "--action-cache", str(tmp_path / "missing")]) == 2
     assert "--action-cache" in capsys.readouterr().err
+
+
+# -- contradictory flags, --quiet, and text that agrees with JSON -----------------------------
+@pytest.mark.parametrize("argv", [
+    ["--only", "persist-credentials", "--skip", "persist-credentials"],
+    ["--only", "permissions,persist-credentials", "--skip", "permissions"],
+    ["--diff", "--format", "json"],
+    ["--diff", "--format", "sarif"],
+])
+def test_contradictory_flags_are_usage_errors(repo: Path, argv: list[str],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fix", str(repo), *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("fixbot: error: ") and err.count("\n") == 1
+    assert (repo / ".github/workflows/ci.yml").read_text() == WF
+
+
+def test_contradictory_selection_messages(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fix", str(repo), "--only", "permissions", "--skip", "permissions"]) == 2
+    assert capsys.readouterr().err == ("fixbot: error: --only and --skip both name permissions: "
+                                       "give each transform to one of them\n")
+    assert main(["run", str(repo), "--only", "permissions", "--skip", "permissions"]) == 2
+    assert "--only and --skip both name permissions" in capsys.readouterr().err
+    assert main(["fix", str(repo), "--diff", "--format", "json"]) == 2
+    assert capsys.readouterr().err == (
+        "fixbot: error: --diff prints a unified diff, which --format json cannot carry: use "
+        "--diff alone, or --check with --format json\n")
+    assert main(["fix", str(repo), "--only", "permissions", "--skip", "persist-credentials",
+                 "--check"]) == 1  # no contradiction
+
+
+def test_quiet_prints_only_what_was_asked(repo: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fix", str(repo), "-q", "--check", *ONLY]) == 1
+    assert capsys.readouterr() == ("", "")
+    assert main(["-q", "fix", str(repo), "--diff", *ONLY]) == 1  # the diff is what was asked
+    out, err = capsys.readouterr()
+    assert out.startswith("--- a/.github/workflows/ci.yml\n") and err == ""
+    assert main(["fix", str(repo), "--quiet", "--check", "--format", "json", *ONLY]) == 1
+    assert json.loads(capsys.readouterr().out)["summary"]["changed"] == 1
+    (repo / ".github/workflows/bad.yml").write_text("on: [push\n")
+    assert main(["fix", str(repo), "-q", *ONLY]) == 3  # errors still reach stderr
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(".github/workflows/bad.yml: error: ")
+    assert (repo / ".github/workflows/ci.yml").read_text() == FIXED
+    assert main(["fix", str(tmp_path / "nothing-here"), "-q"]) == 2  # usage errors too
+    assert capsys.readouterr().err.startswith("fixbot: error: ")
+
+
+def test_check_text_and_json_tell_the_same_story(repo: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fix", str(repo), "--check"]) == 1
+    text = capsys.readouterr().out
+    assert main(["fix", str(repo), "--check", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    s = data["summary"]
+    assert text.splitlines()[-1] == (f"{s['files']} file(s): {s['changed']} would change, "
+                                     f"{s['unchanged']} unchanged, {s['errors']} error(s), "
+                                     f"{s['changes']} change(s)")
+    for f in data["files"]:
+        if f["status"] == "changed":
+            assert f"{f['path']}: would change {len(f['changes'])} change(s)\n" in text
+            for c in f["changes"]:
+                assert f"  {c['transform']} {c['location']} (line {c['line']}): {c['summary']}\n" in text

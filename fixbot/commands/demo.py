@@ -2,24 +2,34 @@
 
 Works offline: the forge is the loopback sandbox in a temporary directory, seeded from the
 example workflows packaged under ``fixbot/examples/<name>/``. Prints the pull requests opened
-and one full body, then reruns once to show that nothing is duplicated.
+and one full body, then reruns once to show that nothing is duplicated. ``--keep`` then leaves
+the sandbox running until Ctrl-C, with its read-only HTML view of the pull requests (what a
+maintainer would see on GitHub), and prints how to look at them.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from fixbot.commands.run import Outcome
+    from fixbot.sandbox import Sandbox
 
 OWNER = "demo-org"
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="open pull requests on a local sandbox forge (offline)")
+    p.add_argument("--keep", action="store_true",
+                   help="leave the sandbox running afterwards (until Ctrl-C), to look at its "
+                        "pull requests in a browser")
     p.set_defaults(func=run)
 
 
@@ -47,7 +57,7 @@ def _collect(node: Traversable, prefix: str, out: dict[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fixbot.commands.run import Outcome, run_repo
+    from fixbot.commands.run import run_repo
     from fixbot.forge import Forge, TokenCredentials
     from fixbot.sandbox import Sandbox
     from fixbot.transforms import select
@@ -62,8 +72,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"sandbox forge at {sb.api_url} with {len(examples)} repositories "
               f"under {OWNER}/", file=out)
         forge = Forge(sb.api_url, TokenCredentials(token))
-        outcomes: list[Outcome] = [run_repo(forge, f"{OWNER}/{name}", transforms)
-                                   for name in examples]
+        outcomes: list[Outcome] = []
+        try:
+            for name in examples:
+                outcomes.append(run_repo(forge, f"{OWNER}/{name}", transforms))
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"the demo ran on {len(outcomes)} of {len(examples)} "
+                                    "repositories; the sandbox is stopped and its temporary "
+                                    "directory removed") from None
         print("", file=out)
         for o in outcomes:
             pr = f"#{o.pr.number} {o.pr.url}" if o.pr else "-"
@@ -79,5 +95,30 @@ def run(args: argparse.Namespace) -> int:
             print(shown.body, file=out)
         again = [f"{o.repo} {run_repo(forge, o.repo, transforms).status}" for o in outcomes]
         print(f"rerun: {', '.join(again)}", file=out)
+        if getattr(args, "keep", False):
+            keep(sb, token, outcomes, out)
     failed = any(o.status == "error" for o in outcomes)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def keep(sb: Sandbox, token: str, outcomes: list[Outcome], out: IO[str]) -> None:
+    """Say how to look at the pull requests, then serve until Ctrl-C (which ends it quietly:
+    stopping is what Ctrl-C is for here)."""
+    pulls = [f"{o.pr.url}" for o in outcomes if o.pr is not None]
+    example = next((o.repo for o in outcomes if o.pr is not None), f"{OWNER}/NAME")
+    lines = [
+        "",
+        "The sandbox keeps running until you press Ctrl-C. Look at what fixbot proposed:",
+        f"  in a browser   {sb.url}/  (it asks you to sign in: any user name, and the",
+        f"                 token {token} as the password)",
+        *(f"                 {url}" for url in pulls),
+        f"  diffs          curl -u x:{token} {pulls[0] if pulls else sb.url}.diff",
+        f"  REST API       curl -H 'Authorization: token {token}' "
+        f"{sb.api_url}/repos/{example}/pulls",
+        f"  fixbot again   FIXBOT_TOKEN={token} fixbot run {example} --github-url {sb.api_url}",
+    ]
+    print("\n".join(lines), file=out, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("sandbox stopped; its temporary directory is removed", file=out, flush=True)

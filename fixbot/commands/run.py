@@ -22,7 +22,7 @@ from typing import Any
 from fixbot import action_fetch, engine, files, gitops, pr, report
 from fixbot.action_source import Metadata
 from fixbot.commands.fix import add_action_cache, add_selection, write_fixed
-from fixbot.errors import FixbotError, InputError
+from fixbot.errors import FixbotError, InputError, UsageError
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
 from fixbot.forge import Forge, PullInfo
 from fixbot.redact import strip_userinfo
@@ -75,7 +75,18 @@ def register(sub: Any) -> None:
 
 
 def is_forge_name(target: str) -> bool:
-    return bool(_FULL_NAME.match(target)) and not Path(target).exists()
+    """``owner/name`` on the forge: not an existing path, and not written as one (an owner
+    never starts with ``.``, so ``./x`` and ``../x`` are paths even where they do not exist)."""
+    return (bool(_FULL_NAME.match(target)) and not target.startswith(".")
+            and not Path(target).exists())
+
+
+def is_local_path(target: str) -> bool:
+    """A path on this machine, not ``owner/name`` or a git URL (``scheme://...``,
+    ``host:path``). Local mode on a path never reaches the network."""
+    if is_forge_name(target) or "://" in target:
+        return False
+    return ":" not in target.split("/", 1)[0] or Path(target).exists()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,14 +100,24 @@ def run(args: argparse.Namespace) -> int:
         actions = action_fetch.for_run(args.action_cache, forge)
         outcome = run_repo(forge, args.repo, transforms, dry_run=args.dry_run, actions=actions)
     else:
+        if is_local_path(args.repo) and not Path(args.repo).exists():
+            raise UsageError(f"{args.repo}: no such file or directory (REPO is owner/name on the "
+                             "forge, a local repository or a git URL)")
         actions = action_fetch.for_run(args.action_cache, None)
         outcome = run_local(args.repo, transforms, dry_run=args.dry_run, actions=actions)
-    emit(outcome, args.format, show_body=args.dry_run or not is_forge_name(args.repo))
+    emit(outcome, args.format, show_body=args.dry_run or not is_forge_name(args.repo),
+         quiet=bool(getattr(args, "quiet", 0)), dry_run=args.dry_run)
     failed = outcome.status == "error" or any(r.status == "error" for r in outcome.files)
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def emit(o: Outcome, fmt: str, show_body: bool) -> None:
+UNCHANGING = ("up-to-date", "declined", "skipped")  # statuses under which this run changed nothing
+
+
+def emit(o: Outcome, fmt: str, show_body: bool, quiet: bool = False,
+         dry_run: bool = False) -> None:
+    """Text: the status line, the reason, the files (``quiet``: the status line only), and the
+    PR title and body when ``show_body``. JSON: the per-repository object alone."""
     if o.status == "error":
         print(f"fixbot: {o.reason}", file=sys.stderr)
     if fmt == "json":
@@ -105,9 +126,12 @@ def emit(o: Outcome, fmt: str, show_body: bool) -> None:
     line = f"{o.repo}: {o.status}"
     if o.pr:
         line += f": #{o.pr.number} {o.pr.url}"
+    if quiet:
+        sys.stdout.write(line + "\n")
+        return
     out = [line] + ([f"  {o.reason}"] if o.reason else [])
     if o.files:
-        out += ["  " + ln for ln in report.fix_text(o.files, "changed").splitlines()]
+        out += ["  " + ln for ln in files_text(o, dry_run).splitlines()]
     if show_body and o.title and o.body is not None:
         out += ["", o.title, "", o.body.rstrip("\n")]
         if o.comment:
@@ -116,6 +140,18 @@ def emit(o: Outcome, fmt: str, show_body: bool) -> None:
 
 
 Declines = Callable[[list[FileResult]], Mapping[str, engine.Declined]]
+
+
+def files_text(o: Outcome, dry_run: bool) -> str:
+    """``fix``'s per-file text for this outcome, with the verb the JSON's ``changed`` means here:
+    ``changed`` when this run committed the changes, else ``would change``. A status under which
+    nothing changed lists only the files in error, then the summary line."""
+    verb = "would change" if dry_run or o.status in UNCHANGING else "changed"
+    lines = report.fix_text(o.files, verb).splitlines()
+    if o.status in UNCHANGING:
+        errors = [r for r in o.files if r.status == "error"]
+        lines = report.fix_text(errors, verb).splitlines()[:-1] + lines[-1:]
+    return "\n".join(lines) + "\n"
 
 
 def analyze(checkout: gitops.Checkout, transforms: Sequence[Transform], name: str = "",
@@ -245,17 +281,27 @@ def run_local(source: str, transforms: Sequence[Transform], dry_run: bool = Fals
     ``actions``: where remote actions' metadata comes from (default: nowhere)."""
     name = strip_userinfo(source.rstrip("/").removesuffix(".git"))
     partial = "://" in source and not source.startswith("file://")
+    offline = is_local_path(source) or source.startswith("file://")
+    if is_local_path(source):
+        problem = gitops.local_problem(source)
+        if problem is not None:
+            return Outcome(name, problem.status, reason=problem.reason)
     dest = Path(workdir or tempfile.mkdtemp(prefix="fixbot-run-")) / "repo"
     try:
         log.info("%s: cloning into %s", name, dest)
-        checkout = gitops.clone(source, dest, None, partial=partial)
+        checkout = gitops.clone(source, dest, None, partial=partial, offline=offline)
         results = analyze(checkout, transforms, name, actions)
     except FixbotError as e:
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
         return Outcome(name, "error", reason=strip_userinfo(str(e)))
-    if not pr.changed(results):
+    except KeyboardInterrupt:
         shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
-        return Outcome(name, "no-changes", files=results)
+        raise KeyboardInterrupt(f"{name}: nothing committed; the temporary clone is "
+                                "removed") from None
+    if not pr.changed(results):
+        none = None if results else _no_workflows(checkout)
+        shutil.rmtree(dest.parent if workdir is None else dest, ignore_errors=True)
+        return Outcome(name, "no-changes", files=results, reason=none)
     o = Outcome(name, "pr-opened", files=results, title=pr.title(results),
                 body=body(results, selection(transforms)))
     o.comment = pr.follow_up(results, selection(transforms))
@@ -267,6 +313,13 @@ def run_local(source: str, transforms: Sequence[Transform], dry_run: bool = Fals
     checkout.commit(_paths(results), pr.commit_message(results))
     o.reason = f"local mode: committed on branch {pr.BRANCH} in {dest}; nothing pushed"
     return o
+
+
+def _no_workflows(checkout: gitops.Checkout) -> str:
+    """Why a clone holds no workflow file, said plainly."""
+    if (checkout.path / files.WORKFLOW_DIR).is_dir():
+        return f"no workflow files (*.yml, *.yaml) in {files.WORKFLOW_DIR}/: nothing to fix"
+    return f"no {files.WORKFLOW_DIR}/ directory: nothing to fix"
 
 
 def run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run: bool = False,

@@ -15,10 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
 
+import requests
 from github import Auth, Github, GithubIntegration
 from github.PullRequest import PullRequest
 from github.Repository import Repository
@@ -27,6 +29,7 @@ from jwt import PyJWTError
 from fixbot.errors import ForgeError, UsageError
 from fixbot.forge.auth import AppCredentials, Credentials, TokenCredentials
 from fixbot.forge.retry import Policy, status_of
+from fixbot.redact import strip_userinfo
 
 TIMEOUT = 30
 MAX_FILE_BYTES = 1024 * 1024  # file_text refuses larger files (the contents API's base64 limit)
@@ -79,7 +82,7 @@ class Forge:
     def __init__(self, api_url: str, credentials: Credentials | None,
                  policy: Policy | None = None, timeout: int = TIMEOUT) -> None:
         self.api_url = api_url
-        self.policy = policy or Policy()
+        self.policy: Policy = _Located.at(policy or Policy(), api_url)
         host = urlparse(api_url).hostname or ""
         # PyGithub's pacing protects github.com's secondary limits; other forges (GHES,
         # the sandbox) do not need a quarter-second pause per request.
@@ -164,6 +167,11 @@ class Forge:
 
     def repo(self, full: str) -> RepoInfo:
         r = self._repo(full)
+        if not isinstance(r.full_name, str) or not isinstance(r.clone_url, str):
+            hint = url_hint(self.api_url)
+            raise ForgeError(f"{full}: get repository: {strip_userinfo(self.api_url)} answered "
+                             "without a repository: it does not look like GitHub's REST API"
+                             + (f"; {hint}" if hint else ""))
         return RepoInfo(r.full_name, r.default_branch, r.clone_url, r.html_url,
                         bool(r.archived), bool(getattr(r, "disabled", False) or False))
 
@@ -314,3 +322,86 @@ class Forge:
             return any(marker in (c.body or "") for c in pr.get_issue_comments())
 
         return self.policy.call(f"{full}: list comments on #{number}", scan)
+
+
+# -- errors that say where fixbot tried to connect ---------------------------------------------
+T = TypeVar("T")
+
+
+@dataclass
+class _Located(Policy):
+    """The forge's :class:`Policy`, whose errors also name the forge's URL and the likely cause
+    when the forge cannot be reached (or answers 404 at a URL that looks like no REST API)."""
+
+    api_url: str = ""
+
+    @classmethod
+    def at(cls, policy: Policy, api_url: str) -> _Located:
+        own = {f.name: getattr(policy, f.name) for f in fields(Policy)}
+        return cls(**own, api_url=api_url)
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        return self._located(what, lambda: super(_Located, self).call(what, fn))
+
+    def create(self, what: str, fn: Callable[[], T], created: Callable[[], T | None]) -> T:
+        return self._located(what, lambda: super(_Located, self).create(what, fn, created))
+
+    def _located(self, what: str, run: Callable[[], T]) -> T:
+        try:
+            return run()
+        except ForgeError as e:
+            better = explain(what, e, self.api_url, self.attempts)
+            if better is None:
+                raise
+            raise better from e.__cause__  # status_of() still sees the forge's answer
+
+
+def explain(what: str, e: ForgeError, api_url: str, attempts: int) -> ForgeError | None:
+    """A clearer error for ``e`` naming ``api_url``, or None to keep ``e`` as it is."""
+    url = strip_userinfo(api_url)
+    cause = e.__cause__
+    if isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+        return ForgeError(f"{strip_userinfo(what)}: cannot reach the forge at {url} after "
+                          f"{attempts} attempt(s): {_unreachable(cause, api_url)}")
+    hint = url_hint(api_url)
+    if status_of(e) == 404 and hint and hint not in str(e):
+        return ForgeError(f"{e}; {hint}")
+    return None
+
+
+def _unreachable(cause: requests.RequestException, api_url: str) -> str:
+    """Why a request did not get an answer, said for a person, with what to check."""
+    parts = urlparse(api_url)
+    host = parts.hostname or "?"
+    where = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    text = str(cause)
+    if isinstance(cause, requests.exceptions.SSLError):
+        return ("the TLS handshake failed (an untrusted or self-signed certificate? point "
+                "REQUESTS_CA_BUNDLE at the forge's CA certificates)")
+    if isinstance(cause, requests.exceptions.ProxyError):
+        return "the proxy failed (check HTTPS_PROXY / HTTP_PROXY and NO_PROXY)"
+    if isinstance(cause, requests.Timeout):
+        return "no answer in time (is the host right, and does a firewall drop the connection?)"
+    if "refused" in text.lower():
+        return (f"connection refused: nothing listens on {where} (is the forge running, and "
+                "are the host and port in the URL right?)")
+    if any(w in text for w in ("NameResolutionError", "Name or service not known",
+                               "nodename nor servname", "Temporary failure in name resolution",
+                               "getaddrinfo failed")):
+        return f"the host name {host} does not resolve (a typo in the URL? no network?)"
+    return f"{type(cause).__name__} (is the URL right, and is the forge up?)"
+
+
+def url_hint(api_url: str) -> str | None:
+    """What is probably wrong with a REST API URL, or None when it looks like one:
+    github.com's API is api.github.com, and a GitHub Enterprise Server's is under /api/v3."""
+    parts = urlparse(api_url)
+    host = (parts.hostname or "").lower()
+    base = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+    if host in ("github.com", "www.github.com"):
+        return ("GitHub.com's REST API is https://api.github.com (--github-url or "
+                "GITHUB_API_URL)")
+    if host.startswith("api.") or parts.path.rstrip("/").endswith("/api/v3"):
+        return None
+    return (f"{strip_userinfo(api_url)} has no /api/v3: a GitHub Enterprise Server's REST API "
+            f"is {base}/api/v3 (--github-url or GITHUB_API_URL)")

@@ -90,8 +90,10 @@ def run_http_backend(root: Path, body: IO[bytes], body_length: int, **cgi: str) 
     """Run one CGI request; ``cgi`` are the keyword arguments of :func:`cgi_env`."""
     env = cgi_env(root, content_length=body_length, **cgi)
     errors = tempfile.TemporaryFile()  # noqa: SIM115
+    # A session of its own: a Ctrl-C in the terminal stops the sandbox, not a request under way.
     proc = subprocess.Popen(["git", "http-backend"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=errors, env=env)
+                            stdout=subprocess.PIPE, stderr=errors, env=env,
+                            start_new_session=True)
     assert proc.stdin is not None and proc.stdout is not None
 
     stdin = proc.stdin

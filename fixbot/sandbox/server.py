@@ -1,4 +1,5 @@
-"""The HTTP server: git smart HTTP at ``/<owner>/<name>(.git)/...``, REST under ``/api/v3``."""
+"""The HTTP server: git smart HTTP at ``/<owner>/<name>(.git)/...``, REST under ``/api/v3``, and
+a read-only HTML view of the pull requests for people (:mod:`fixbot.sandbox.html_view`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 # Importing the route modules registers their handlers.
-from fixbot.sandbox import api_apps, api_git, api_issues, api_pulls, api_repos, auth  # noqa: F401
+from fixbot.sandbox import api_apps, api_git, api_issues, api_pulls, api_repos, auth, html_view  # noqa: F401
 from fixbot.sandbox.api_core import (
     ApiError,
     ApiRequest,
@@ -53,6 +54,12 @@ class SandboxServer(ThreadingHTTPServer):
         super().server_close()
         if hasattr(self, "forge"):  # absent when binding failed
             self.forge.store.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a git killed by Ctrl-C, a closed browser tab) is not worth
+        a traceback; anything else is a sandbox bug and is printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> tuple[IO[bytes], int, int]:
@@ -128,9 +135,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._git(path, query, body, length)
             elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
                 self._api(path[len(API_PREFIX):] or "/", query, body, length)
+            elif self.command in ("GET", "HEAD") and html_view.handles(path):
+                self._html(path)
             else:
                 self._json(404, {"message": "Not Found", "documentation_url":
                                  "https://docs.github.com/enterprise-server@3.19/rest"})
+        except ConnectionError:  # the client left mid-request (e.g. Ctrl-C): nobody to tell
+            self.close_connection = True
         except Exception:  # a bug in the sandbox: say so loudly, keep serving
             traceback.print_exc(file=sys.stderr)
             self._json(500, {"message": "Server Error (sandbox bug)",
@@ -209,6 +220,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(reply.status, reply.headers, reply.body, reply.length)
         finally:
             reply.body.close()
+
+    # -- HTML for people -----------------------------------------------------------------------
+    def _html(self, path: str) -> None:
+        """A page of the read-only view; credentials as for git (a browser asks for them)."""
+        forge = self.server.forge
+        try:
+            principal = auth.resolve(self.headers.get("Authorization"), forge.store, forge.app)
+        except ApiError:
+            principal = None
+        if principal is None or principal.kind == "app":
+            self._send(401, {"WWW-Authenticate": 'Basic realm="GitHub"',
+                             "Content-Type": "text/plain; charset=utf-8"},
+                       b"Sign in: any user name, and a token of this sandbox as the password.\n")
+            return
+        self._login = principal.login
+        self._send(*html_view.page(forge, principal, path, self._base()))
 
     # -- REST ----------------------------------------------------------------------------------
     def _api(self, path: str, query: str, body: IO[bytes], length: int) -> None:

@@ -157,8 +157,10 @@ def test_errors_name_no_token(sb: Sandbox, tmp_path: Path) -> None:
                                         "GITHUB_TOKEN or the GitHub App settings")
     out = run_cmd.run_repo(Forge("http://127.0.0.1:9/api/v3", TokenCredentials(bad),
                                  Policy(sleep=lambda s: None)), "acme/none", select(None, None))
-    assert (out.status, out.reason) == ("error", "acme/none: get repository: cannot reach the "
-                                        "forge (ConnectionError) after 4 attempts")
+    assert (out.status, out.reason) == ("error", (
+        "acme/none: get repository: cannot reach the forge at http://127.0.0.1:9/api/v3 after 4 "
+        "attempt(s): connection refused: nothing listens on 127.0.0.1:9 (is the forge running, "
+        "and are the host and port in the URL right?)"))
     url = f"http://x-access-token:{bad}@127.0.0.1:{sb.port}/acme/none.git"
     out = run_cmd.run_local(url, select(None, None), workdir=tmp_path)
     assert (out.status, out.repo, out.reason) == (

@@ -176,8 +176,9 @@ def test_unreachable_forge(tmp_path: Path) -> None:
     forge = Forge(url, TokenCredentials(BOT_TOKEN), Policy(attempts=2, backoff=0.01))
     outcome = run_repo(forge, "acme/webapp", select("persist-credentials", None))
     assert (outcome.status, outcome.reason) == (
-        "error", "acme/webapp: get repository: cannot reach the forge (ConnectionError) after "
-                 "2 attempts")
+        "error", f"acme/webapp: get repository: cannot reach the forge at {url} after 2 "
+                 f"attempt(s): connection refused: nothing listens on {url.split('/')[2]} (is "
+                 "the forge running, and are the host and port in the URL right?)")
 
 
 def test_github_app_installation_token(sb: Sandbox, tmp_path: Path,
