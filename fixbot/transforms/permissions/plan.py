@@ -81,7 +81,8 @@ def plan_workflow(wf: Workflow, root: Mapping, needs: Map[str, Analysis]) -> Pla
         return None
     triggers = wf.triggers()
     callee = "workflow_call" in triggers
-    new_top, job_blocks, moved = _blocks(jobs, top_present, top, callee)
+    new_top, job_blocks, moved = _blocks(jobs, top_present, top, callee,
+                                         isinstance(root.get("permissions"), Mapping))
     return Plan(root, top_present, top, triggers, callee, jobs, new_top, job_blocks, moved)
 
 
@@ -166,8 +167,8 @@ def _default_for(wants: list[Grant], old: Grant | None) -> Grant:
     return shared if any(w == shared for w in wants) else floor
 
 
-def _blocks(plans: list[JobPlan], top_present: bool, top: Grant | None, callee: bool
-            ) -> tuple[Grant | None, list[JobPlan], list[JobPlan]]:
+def _blocks(plans: list[JobPlan], top_present: bool, top: Grant | None, callee: bool,
+            listed: bool = False) -> tuple[Grant | None, list[JobPlan], list[JobPlan]]:
     """The new workflow-level default (or None), the jobs that get their exact block, and the
     jobs of unknown needs that get a copy of the workflow-level block (keeping it exactly)."""
     governed = [p for p in plans if not p.own]
@@ -189,8 +190,12 @@ def _blocks(plans: list[JobPlan], top_present: bool, top: Grant | None, callee: 
     if blocked:
         # Jobs of unknown needs keep exactly what they have: when the workflow level grants
         # writes some other job does not use, it moves onto them and the rest is narrowed.
-        movable = all(p.status not in _FIXED for p in blocked) and any(
-            excess_writes(top, p.needs) for p in known)
+        # (also when no other job gains, for write scopes listed at the workflow level: they
+        # are kept off the jobs added later, which is what a workflow-level default is for;
+        # `write-all` stays where it is, since moving it changes nothing it grants)
+        movable = all(p.status not in _FIXED for p in blocked) and (any(
+            excess_writes(top, p.needs) for p in known) or (listed and bool(excess_writes(
+                top, {}))))
         if not movable:
             return None, jobs + [p for p in governed if p.status == "broad"], []
         new_top = _default_for([p.want for p in known], top)

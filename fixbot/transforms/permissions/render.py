@@ -29,6 +29,7 @@ TOKEN_DOC = ("https://docs.github.com/en/actions/security-for-github-actions/sec
 DOCS = TOKEN_DOC
 WIDTH = 100  # the longest line a scope's comment makes, where the names in it allow
 KEPT = "kept from the workflow level (the job's token use is unknown)"
+KEPT_AS_SET = "kept from the workflow level, as a person set it"
 KEPT_OIDC = "kept as granted: any step of the job may ask for an OIDC token"
 PUSH_BOUND = ("What a step that may push with the credentials a checkout persisted can need is "
               "bounded by `contents: write`: a push needs it, and those credentials can do "
@@ -122,17 +123,27 @@ def _moved_change(wf: Workflow, p: JobPlan, root: Mapping) -> Change:
     node = root.get("permissions")
     value = node.value if isinstance(node, Scalar) else ordered(p.cap or {})
     before = () if p.caller else ("steps",)
-    notes = remarks(value, [], _scope_col(p.node, wf), KEPT) if isinstance(value, dict) else None
+    kept = KEPT if p.status == "unknown" else KEPT_AS_SET
+    notes = remarks(value, [], _scope_col(p.node, wf), kept) if isinstance(value, dict) else None
     edit = yamledit.set_key(wf.doc, p.node, "permissions", value, wf.style, before=before,
                             remarks=notes)
     grant = describe(p.cap or {})
     return Change(
         ID, f"jobs.{p.id}", p.line,
         f"keep job `{p.id}` at the workflow-level permissions ({grant}) as its own block",
-        f"What job `{p.id}` does with the token is unknown (its note says why), so it keeps "
-        f"exactly what it had: the workflow-level `permissions: {grant}` is copied onto it, so "
-        "that the workflow level can become read-only for the jobs whose needs are known.",
+        f"{_why_kept(p)}, so it keeps exactly what it had: the workflow-level "
+        f"`permissions: {grant}` is copied onto it, so that the workflow level can become "
+        "read-only (for the other jobs, and for jobs added later).",
         (edit,), docs=DOCS)
+
+
+def _why_kept(p: JobPlan) -> str:
+    if p.status == "unknown":
+        return f"What job `{p.id}` does with the token is unknown (its note says why)"
+    if p.status == "under":
+        return (f"Job `{p.id}` is granted less than its steps use (its note says which), and "
+                "fixbot does not change a grant a person chose")
+    return f"Job `{p.id}`'s permissions are left as they are (its note says why)"
 
 
 def remarks(grant: Map[str, str], users: Sequence[tuple[str, Need]], col: int,
