@@ -47,7 +47,7 @@ pytestmark = pytest.mark.slow
 # so that nothing loses ground, and test_..._reach_the_issues_bar stays an expected failure that
 # names the gap until the bar is met (then raise the floors).
 EXCESSIVE_BAR = 0.90
-EXCESSIVE_FLOOR = {"regular": 0.86, "pedantic": 0.72, "auditor": 0.72}
+EXCESSIVE_FLOOR = {"regular": 0.88, "pedantic": 0.77, "auditor": 0.77}
 DECIDED_FLOOR = 0.95
 # New zizmor findings (audit id -> why it is accepted). Empty: none is accepted.
 ALLOWED_NEW: dict[str, str] = {}
