@@ -46,6 +46,12 @@ class ActionRef:
         tail = f"/{self.path}" if self.path else ""
         return f"{self.owner}/{self.repo}{tail}@{self.ref}"
 
+    def in_repo(self, path: str) -> str:
+        """``owner/repo/path@ref``: what ``uses: $/path`` means inside this action or workflow
+        (GitHub resolves ``$/`` against the repository and ref of the file that contains it)."""
+        rel = path.strip().removeprefix("$/").split("@", 1)[0].strip("/")
+        return f"{self.owner}/{self.repo}/{rel}@{self.ref}"
+
     @property
     def workflow(self) -> bool:
         """A reusable workflow (``owner/repo/.github/workflows/x.yml@ref``), not an action."""

@@ -134,9 +134,7 @@ def _composite_needs(doc: Document, label: str, ctx: RepoContext, later: _Later,
         if isinstance(item, Mapping):
             uses = scalar_text(item.get("uses")) or ""
             if origin is not None and uses.strip().startswith("$/"):
-                path = uses.strip()[2:].split("@", 1)[0].strip("/")
-                why = _remote_action_needs(
-                    f"{origin.owner}/{origin.repo}/{path}@{origin.ref}", ctx, later, depth + 1)
+                why = _remote_action_needs(origin.in_repo(uses), ctx, later, depth + 1)
             else:
                 why = _step_needs(item, ctx, "", {}, later, depth + 1)
             if why:

@@ -161,7 +161,7 @@ def _steps(steps: list[tuple[Any, str | None]], sur: _Surroundings, out: list[Fa
         env = {**sur.env, **exported, **env}
         uses = step.get("uses")
         if isinstance(uses, str) and uses.strip().startswith("$/") and sur.origin is not None:
-            uses = _in_origin(uses.strip(), sur.origin)  # a file of the remote repository
+            uses = sur.origin.in_repo(uses)  # a file of the remote repository
         if isinstance(uses, str):
             with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
             inputs = {str(k): text(v) for k, v in with_.items()}
@@ -328,12 +328,6 @@ def _action(doc: Document, action_dir: str, inputs: Map[str, str], env: Map[str,
     return creds
 
 
-def _in_origin(uses: str, origin: ActionRef) -> str:
-    """``$/path[@x]`` inside a remote action or workflow: ``owner/repo/path@ref`` of that
-    repository and ref (GitHub resolves it against the file that contains it)."""
-    return f"{origin.owner}/{origin.repo}/{local_path(uses)}@{origin.ref}"
-
-
 def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str], prefix: str,
           out: list[Fact], origin: ActionRef | None = None) -> None:
     """A reusable-workflow call: the remote workflow, or what each local called job asks for or
@@ -344,7 +338,7 @@ def _call(job: dict[str, Any], ctx: RepoContext, depth: int, seen: frozenset[str
         out.append(Opaque(f"{where}: the workflow is chosen by an expression"))
         return
     if origin is not None and uses.startswith("$/"):
-        uses = _in_origin(uses, origin)
+        uses = origin.in_repo(uses)
     elif origin is not None and is_local(uses):
         out.append(Opaque(f"{where}: a `./` call inside a remote reusable workflow, whose "
                           "repository is not at hand"))
