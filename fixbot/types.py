@@ -60,6 +60,30 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class SecretValue:
+    """A credential a transform found: the secret name it becomes and how to show it.
+
+    ``value`` is the credential itself. It is never printed, logged, serialised or put in an
+    exception (``repr`` leaves it out); only ``run --create-secrets`` reads it, to store it.
+    """
+
+    name: str  # SCREAMING_SNAKE secret name, e.g. "NPM_TOKEN"
+    kind: str  # human label, e.g. "npm access token"
+    shown: str  # redacted, e.g. "npm_**** (40 chars)"
+    value: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """Another repository file that changes together with a workflow change (a Python script
+    a step runs, whose literal credential now reads the step's environment)."""
+
+    path: str  # relative to the repository root, "/" separators
+    before: str  # its whole text as read
+    after: str  # its whole new text
+
+
+@dataclass(frozen=True)
 class Change:
     transform: str
     location: str  # "jobs.<id>", "jobs.<id>.steps[<n>]", "on", "" (top level)
@@ -70,6 +94,10 @@ class Change:
     # Actions people must take after merging (create secret X, rotate Y); rendered in PR checklists.
     todo: tuple[str, ...] = ()
     docs: str = ""
+    # Credentials moved into the secrets context (the secret each one must become).
+    secrets: tuple[SecretValue, ...] = ()
+    # Other files of the repository that change with this change.
+    files: tuple[FileEdit, ...] = ()
 
 
 @dataclass(frozen=True)
