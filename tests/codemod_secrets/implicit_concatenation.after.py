@@ -1,0 +1,5 @@
+import os
+
+TOKEN = (os.environ["GH_PAT"])
+HEADER = ("Authorization: token "
+          "ghp_qDlRtQxiDX3pCNycLapim86tIxX5puQJCBEe")

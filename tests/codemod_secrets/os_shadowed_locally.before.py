@@ -1,0 +1,6 @@
+def run() -> None:
+    os = object()
+    print(os, "ghp_KcBEKanD0F0rPZkcHFuep88VxcA3iMwyAs0R")
+
+
+TOKEN = "ghp_qDlRtQxiDX3pCNycLapim86tIxX5puQJCBEe"
