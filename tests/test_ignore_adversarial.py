@@ -154,3 +154,8 @@ def test_a_fixbot_directive_after_a_zizmor_one_on_the_same_line_counts() -> None
 
 def test_text_that_merely_mentions_fixbot_after_a_hash_still_counts_for_nothing() -> None:
     assert ignore.read(Document("on: push  # see issue #12, TODO fixbot: ignore\n")) == ([], [])
+
+
+def test_the_indentation_rule_reads_crlf_files_the_same() -> None:
+    for text in (INSIDE_WITH, LAST_STEP_THEN_JOB, TAIL):
+        assert where(text.replace("\n", "\r\n")) == where(text)
