@@ -88,6 +88,9 @@ def test_codemod(case: str) -> None:
     assert (got, list(result.left)) == EXPECTED[case]
     assert (result.after == before) == (not result.moved)
     values = _values(before)
+    assert all(any(v in m.value for v in SECRETS) and m.value not in repr(m) for m in result.moved)
+    pairs = {(m.name, m.value) for m in result.moved}  # one name per value, one value per name
+    assert len(pairs) == len({n for n, _ in pairs}) == len({v for _, v in pairs})
     for message in result.left:
         assert not any(v in message for v in values), message
     if case != "does_not_parse":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.codemod import (
@@ -51,6 +51,8 @@ class Moved:
     name: str  # env variable / secret name the literal now reads
     found: Found  # what was found (span relative to the literal's value)
     line: int  # 1-based line of the literal in the original source
+    # the credential itself, for SecretValue / --create-secrets: never printed (repr hides it)
+    value: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,7 @@ class MoveCredentials(VisitorBasedCodemodCommand):
                 n += 1
                 name = f"{proposed}_{n}"
             self.names[secret] = name
-        self.moved.append(Moved(name, found, line))
+        self.moved.append(Moved(name, found, line, secret))
         return cst.Subscript(cst.Attribute(cst.Name(self.accessor), cst.Name("environ")),
                              [cst.SubscriptElement(cst.Index(cst.SimpleString(f"{quote}{name}{quote}")))])
 
