@@ -15,6 +15,8 @@ from fixbot.forge.auth import (
 )
 from fixbot.forge.client import Forge, PullInfo, RepoInfo, split_full_name
 from fixbot.forge.retry import Policy
+from fixbot.forge.secrets import Visible, create_secret, secret_names
 
 __all__ = ["AppCredentials", "Credentials", "Forge", "Policy", "PullInfo", "RepoInfo",
-           "TokenCredentials", "api_url", "from_env", "split_full_name"]
+           "TokenCredentials", "Visible", "api_url", "create_secret", "from_env",
+           "secret_names", "split_full_name"]

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from fixbot.sandbox import secret_box
 from fixbot.sandbox.api_core import AppConfig
 from fixbot.sandbox.faults import Fault, LogEntry
 from fixbot.sandbox.gitstore import BareRepo, find_repo
@@ -107,22 +108,28 @@ class Sandbox:
         return f"{self.url}/{owner}/{name}.git"
 
     # -- accounts and apps ---------------------------------------------------------------------
-    def add_token(self, login: str, token: str | None = None) -> str:
-        """Register a personal access token for ``login`` (a User); returns the token."""
-        token = token or new_token()
-        self.server.forge.store.add_token(login, token)
+    def add_token(self, login: str, token: str | None = None,
+                  permissions: dict[str, str] | None = None) -> str:
+        """Register a personal access token for ``login`` (a User); returns the token.
+        ``permissions`` (e.g. ``{"secrets": "read"}``) makes it a fine-grained token limited to
+        those grants; None, a classic token with every right of the login."""
+        token = token or new_token("github_pat_" if permissions is not None else "ghp_")
+        self.server.forge.store.add_token(login, token, permissions=permissions)
         return token
 
     def configure_app(self, app_id: int, public_key_pem: bytes, slug: str = "fixbot-sandbox") -> None:
         self.server.forge.app = AppConfig(app_id, public_key_pem, slug=slug)
 
     def add_installation(self, account: str, installation_id: int | None = None,
-                         repos: list[str] | None = None) -> int:
-        """Install the app on ``account`` (all its repos, or only ``repos``); returns the id."""
+                         repos: list[str] | None = None,
+                         permissions: dict[str, str] | None = None) -> int:
+        """Install the app on ``account`` (all its repos, or only ``repos``) with
+        ``permissions`` (None: the App's defaults, which hold no secrets permission); returns
+        the id."""
         store = self.server.forge.store
         if installation_id is None:
             installation_id = 1000 + len(store.installations()) + 1
-        store.add_installation(installation_id, account, repos)
+        store.add_installation(installation_id, account, repos, permissions)
         return installation_id
 
     def expire_installation_tokens(self) -> int:
@@ -158,6 +165,39 @@ class Sandbox:
         commit); marks it merged and closed. Returns the new base tip."""
         return merge_pull(self.server.forge.store, self.repo(owner, name), number, login,
                           fast_forward)
+
+    # -- Actions secrets (as a person would create them) and reading them back ------------------
+    def add_environment(self, full: str, environment: str) -> None:
+        """Create deployment environment ``environment`` of ``owner/name``."""
+        secret_box.add_environment(self.server.forge.store, self.repo(*full.split("/", 1)).full_name,
+                                   environment)
+
+    def add_secret(self, full: str, name: str, value: str = "seeded", *,
+                   environment: str | None = None) -> None:
+        """Secret ``name`` of repository ``owner/name`` (or of its ``environment``, which is
+        created), as if a person had created it in the settings."""
+        store, real = self.server.forge.store, self.repo(*full.split("/", 1)).full_name
+        if environment is None:
+            secret_box.add_repo_secret(store, real, name, value)
+        else:
+            secret_box.add_environment_secret(store, real, environment, name, value)
+
+    def add_org_secret(self, org: str, name: str, value: str = "seeded",
+                       visibility: str = "all", repos: list[str] | None = None) -> None:
+        """Organisation secret ``name`` with ``visibility`` all / private / selected (``repos``)."""
+        secret_box.add_org_secret(self.server.forge.store, org, name, value, visibility, repos)
+
+    def read_secret(self, full: str, name: str, *, environment: str | None = None) -> str:
+        """TESTS ONLY: a stored repository (or environment) secret, decrypted with the
+        sandbox's private key; ``KeyError`` when it does not exist."""
+        real = self.repo(*full.split("/", 1)).full_name
+        scope = (secret_box.repo_scope(real) if environment is None
+                 else secret_box.env_scope(real, environment))
+        return secret_box.read_secret(self.server.forge.store, scope, name)
+
+    def read_org_secret(self, org: str, name: str) -> str:
+        """TESTS ONLY: a stored organisation secret, decrypted."""
+        return secret_box.read_secret(self.server.forge.store, secret_box.org_scope(org), name)
 
     # -- test hooks ----------------------------------------------------------------------------
     def inject_fault(self, pattern: str, kind: str = "500", count: int = 1,

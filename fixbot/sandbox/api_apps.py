@@ -10,6 +10,7 @@ from typing import Any
 
 from fixbot.sandbox import payloads as P
 from fixbot.sandbox.api_core import (
+    APP_PERMISSIONS,
     ApiError,
     ApiRequest,
     ApiResponse,
@@ -19,8 +20,7 @@ from fixbot.sandbox.api_core import (
 )
 from fixbot.sandbox.gitstore import find_owner_dir, find_repo, list_repos
 
-PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write",
-               "metadata": "read", "workflows": "write"}
+PERMISSIONS = APP_PERMISSIONS
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -30,6 +30,11 @@ def new_token(prefix: str) -> str:
 
 def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def granted(row: dict[str, Any]) -> dict[str, str]:
+    """An installation's permissions: its own, else the App's defaults."""
+    return dict(PERMISSIONS if row["permissions"] is None else row["permissions"])
 
 
 def bot_login(req: ApiRequest) -> str:
@@ -52,7 +57,8 @@ def installation(req: ApiRequest, row: dict[str, Any]) -> dict[str, Any]:
         "repositories_url": f"{req.api}/installation/repositories",
         "html_url": f"{req.base}/organizations/{row['account']}/settings/installations/{row['id']}",
         "app_id": app.app_id, "app_slug": app.slug, "target_id": account["id"],
-        "target_type": account["type"], "permissions": PERMISSIONS, "events": [],
+        "target_type": account["type"], "permissions": granted(row),
+        "events": [],
         "created_at": row["created_at"], "updated_at": row["created_at"],
         "single_file_name": None, "has_multiple_single_files": False, "single_file_paths": [],
         "suspended_by": None, "suspended_at": None,
@@ -103,7 +109,8 @@ def create_access_token(req: ApiRequest) -> ApiResponse:
     req.forge.store.add_token(bot_login(req), token, installation_id=int(row["id"]),
                               expires_at=expires, account_type="Bot")
     body = {
-        "token": token, "expires_at": _iso(expires), "permissions": PERMISSIONS,
+        "token": token, "expires_at": _iso(expires),
+        "permissions": granted(row),
         "repository_selection": "all" if row["repos"] is None else "selected",
     }
     return ApiResponse(201, body)

@@ -15,6 +15,11 @@ from fixbot.sandbox.gitstore import BareRepo, find_repo
 from fixbot.sandbox.store import Store
 
 DOCS = "https://docs.github.com/enterprise-server@3.19/rest"
+# What the sandbox's GitHub App is granted on an installation unless the installation says
+# otherwise (``Sandbox.add_installation(..., permissions=...)``). No secrets: like an App that
+# was not given "Secrets", it is answered 403 on the secrets endpoints.
+APP_PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write",
+                   "metadata": "read", "workflows": "write"}
 
 
 @dataclass
@@ -30,11 +35,16 @@ class AppConfig:
 
 @dataclass
 class Principal:
-    """Who a request acts as. ``kind`` is ``user``, ``installation`` or ``app`` (a JWT)."""
+    """Who a request acts as. ``kind`` is ``user``, ``installation`` or ``app`` (a JWT).
+
+    ``permissions``: a fine-grained user token's grants (``{"secrets": "read"}``); None for a
+    classic token, which has every right of its login (in the sandbox a user administers every
+    repository and owns every organisation)."""
 
     login: str
     kind: str
     installation_id: int | None = None
+    permissions: dict[str, str] | None = None
 
 
 class RateBook:
@@ -78,6 +88,15 @@ class Forge:
         if inst is None or inst["account"].lower() != repo.owner.lower():
             return False
         return inst["repos"] is None or repo.name.lower() in {r.lower() for r in inst["repos"]}
+
+    def granted(self, principal: Principal) -> dict[str, str] | None:
+        """The permissions that limit ``principal`` (an installation's, or a fine-grained
+        token's); None when only the login's own rights apply (a classic token)."""
+        if principal.kind == "installation":
+            inst = self.store.installation(principal.installation_id or 0)
+            perms = inst["permissions"] if inst is not None else None
+            return dict(perms) if perms is not None else dict(APP_PERMISSIONS)
+        return principal.permissions
 
     def owner_type(self, login: str) -> str:
         row = self.store.known_account(login)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 
 import jwt
 
@@ -66,4 +67,5 @@ def resolve(header: str | None, store: Store, app: AppConfig | None) -> Principa
         raise ApiError(401, BAD_CREDENTIALS)
     if row["installation_id"] is not None:
         return Principal(row["login"], "installation", int(row["installation_id"]))
-    return Principal(row["login"], "user")
+    grants = json.loads(row["permissions"]) if row.get("permissions") else None
+    return Principal(row["login"], "user", permissions=grants)

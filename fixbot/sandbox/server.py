@@ -15,7 +15,16 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 # Importing the route modules registers their handlers.
-from fixbot.sandbox import api_apps, api_git, api_issues, api_pulls, api_repos, auth, html_view  # noqa: F401
+from fixbot.sandbox import (  # noqa: F401
+    api_apps,
+    api_git,
+    api_issues,
+    api_pulls,
+    api_repos,
+    api_secrets,
+    auth,
+    html_view,
+)
 from fixbot.sandbox.api_core import (
     ApiError,
     ApiRequest,

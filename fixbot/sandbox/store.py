@@ -1,7 +1,10 @@
-"""The sandbox's SQLite state: ids, tokens, pull requests and issues, labels, comments, installations.
+"""The sandbox's SQLite state: ids, tokens, pull requests and issues, labels, comments,
+installations, and the Actions secrets tables (rows read and written by
+:mod:`fixbot.sandbox.secret_box`).
 
 Git data never lives here: branches, commits and files are read from the bare repositories.
-Tokens are stored as SHA-256 digests, never in clear.
+Tokens are stored as SHA-256 digests, never in clear. Secret values are stored only as the
+sealed boxes clients sent; the sandbox's own private keys are stored in clear (it is a test forge).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ CREATE TABLE IF NOT EXISTS repos(id INTEGER PRIMARY KEY AUTOINCREMENT,
 CREATE TABLE IF NOT EXISTS accounts(id INTEGER PRIMARY KEY AUTOINCREMENT,
     login TEXT UNIQUE COLLATE NOCASE, type TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens(digest TEXT PRIMARY KEY, login TEXT NOT NULL,
-    installation_id INTEGER, expires_at REAL);
+    installation_id INTEGER, expires_at REAL, permissions TEXT);
 CREATE TABLE IF NOT EXISTS issues(id INTEGER PRIMARY KEY AUTOINCREMENT, repo_id INTEGER NOT NULL,
     number INTEGER NOT NULL, is_pull INTEGER NOT NULL, title TEXT NOT NULL, body TEXT,
     state TEXT NOT NULL, user_login TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -40,8 +43,20 @@ CREATE TABLE IF NOT EXISTS comments(id INTEGER PRIMARY KEY AUTOINCREMENT,
     issue_id INTEGER NOT NULL, body TEXT NOT NULL, user_login TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS installations(id INTEGER PRIMARY KEY, account TEXT NOT NULL,
-    repos TEXT, created_at TEXT NOT NULL);
+    repos TEXT, created_at TEXT NOT NULL, permissions TEXT);
+CREATE TABLE IF NOT EXISTS secret_keys(scope TEXT PRIMARY KEY, key_id TEXT NOT NULL,
+    public_key TEXT NOT NULL, private_key TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets(scope TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE,
+    encrypted_value TEXT NOT NULL, key_id TEXT NOT NULL, visibility TEXT, selected_repos TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY(scope, name));
+CREATE TABLE IF NOT EXISTS environments(id INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL COLLATE NOCASE,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE(repo, name));
 """
+
+# Columns added after a table first shipped: (table, column, type) for older sandbox roots.
+_LATE_COLUMNS = (("issues", "closed_by", "TEXT"), ("tokens", "permissions", "TEXT"),
+                 ("installations", "permissions", "TEXT"))
 
 
 def now_iso() -> str:
@@ -65,9 +80,10 @@ class Store:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
-        columns = {r[1] for r in self._db.execute("PRAGMA table_info(issues)").fetchall()}
-        if "closed_by" not in columns:  # a sandbox root from before issues recorded their closer
-            self._db.execute("ALTER TABLE issues ADD COLUMN closed_by TEXT")
+        for table, column, kind in _LATE_COLUMNS:  # a sandbox root made by an older sandbox
+            columns = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})").fetchall()}
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         with self._lock:
@@ -119,7 +135,10 @@ class Store:
 
     # -- tokens --------------------------------------------------------------------------------
     def add_token(self, login: str, token: str, *, installation_id: int | None = None,
-                  expires_at: float | None = None, account_type: str = "User") -> None:
+                  expires_at: float | None = None, account_type: str = "User",
+                  permissions: dict[str, str] | None = None) -> None:
+        """``permissions`` (e.g. ``{"secrets": "read"}``) makes a fine-grained token limited to
+        them; None is a classic token with every right its login has."""
         with self.tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO accounts(login, type, created_at) VALUES (?, ?, ?)",
@@ -127,9 +146,10 @@ class Store:
             )
             db.execute("UPDATE accounts SET type = ? WHERE login = ?", (account_type, login))
             db.execute(
-                "INSERT OR REPLACE INTO tokens(digest, login, installation_id, expires_at) "
-                "VALUES (?, ?, ?, ?)",
-                (digest(token), login, installation_id, expires_at),
+                "INSERT OR REPLACE INTO tokens(digest, login, installation_id, expires_at, "
+                "permissions) VALUES (?, ?, ?, ?, ?)",
+                (digest(token), login, installation_id, expires_at,
+                 json.dumps(permissions) if permissions is not None else None),
             )
 
     def lookup_token(self, token: str) -> Row | None:
@@ -150,26 +170,30 @@ class Store:
             return int(cur.rowcount)
 
     # -- installations -------------------------------------------------------------------------
-    def add_installation(self, installation_id: int, account: str, repos: list[str] | None) -> None:
+    def add_installation(self, installation_id: int, account: str, repos: list[str] | None,
+                         permissions: dict[str, str] | None = None) -> None:
+        """``permissions`` None: the App's default permissions."""
         with self.tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO installations(id, account, repos, created_at) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO installations(id, account, repos, created_at, permissions)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (installation_id, account, json.dumps(repos) if repos is not None else None,
-                 now_iso()),
+                 now_iso(), json.dumps(permissions) if permissions is not None else None),
             )
+
+    @staticmethod
+    def _installation_row(row: Row) -> Row:
+        row["repos"] = json.loads(row["repos"]) if row["repos"] else None
+        row["permissions"] = json.loads(row["permissions"]) if row.get("permissions") else None
+        return row
 
     def installation(self, installation_id: int) -> Row | None:
         row = self.one("SELECT * FROM installations WHERE id = ?", installation_id)
-        if row is not None:
-            row["repos"] = json.loads(row["repos"]) if row["repos"] else None
-        return row
+        return self._installation_row(row) if row is not None else None
 
     def installations(self) -> list[Row]:
-        rows = self.all("SELECT * FROM installations ORDER BY id")
-        for row in rows:
-            row["repos"] = json.loads(row["repos"]) if row["repos"] else None
-        return rows
+        return [self._installation_row(r)
+                for r in self.all("SELECT * FROM installations ORDER BY id")]
 
     # -- issues and pulls ----------------------------------------------------------------------
     def create_issue(self, repo_id: int, **fields: Any) -> Row:

@@ -1,4 +1,6 @@
-"""Every route's response body validates against GitHub's published GHES 3.19 REST description.
+"""Every route's response body validates against GitHub's published GHES 3.19 REST description,
+and every request body the cases send validates against the operation's request schema (so the
+cases exercise the sandbox with requests GitHub would accept).
 
 The description is fetched at test time (``npm pack @octokit/openapi@23.0.2``) into
 ``$FIXBOT_CACHE`` or ``~/.cache/fixbot`` and reused; it is never committed. Without npm or the
@@ -7,6 +9,7 @@ registry the test skips and says why.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -24,6 +27,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from nacl.public import PublicKey, SealedBox
 from sandbox_helpers import BOT_TOKEN
 
 from fixbot.sandbox import Sandbox
@@ -94,16 +98,33 @@ def components(spec: dict[str, Any]) -> dict[str, Any]:
     return _strip_discriminators(spec["components"])
 
 
-def _response_schema(spec: dict[str, Any], operation_id: str, status: int) -> dict[str, Any] | None:
+def _operation(spec: dict[str, Any], operation_id: str) -> dict[str, Any]:
     for item in spec["paths"].values():
         for op in item.values():
             if isinstance(op, dict) and op.get("operationId") == operation_id:
-                response = op["responses"][str(status)]
-                if "$ref" in response:
-                    response = spec["components"]["responses"][response["$ref"].split("/")[-1]]
-                content = response.get("content", {}).get("application/json")
-                return None if content is None else content["schema"]
+                return op
     raise KeyError(f"operation {operation_id} not in the description")
+
+
+# GitHub documents only some error statuses per operation; the others carry its generic bodies.
+_UNDOCUMENTED_ERRORS = {403: "basic-error", 404: "basic-error", 422: "validation-error"}
+
+
+def _response_schema(spec: dict[str, Any], operation_id: str, status: int) -> dict[str, Any] | None:
+    op = _operation(spec, operation_id)
+    if str(status) not in op["responses"] and status in _UNDOCUMENTED_ERRORS:
+        return {"$ref": f"#/components/schemas/{_UNDOCUMENTED_ERRORS[status]}"}
+    response = op["responses"][str(status)]
+    if "$ref" in response:
+        response = spec["components"]["responses"][response["$ref"].split("/")[-1]]
+    content = response.get("content", {}).get("application/json")
+    return None if content is None else content["schema"]
+
+
+def _request_schema(spec: dict[str, Any], operation_id: str) -> dict[str, Any] | None:
+    body = _operation(spec, operation_id).get("requestBody")
+    content = (body or {}).get("content", {}).get("application/json")
+    return None if content is None else content["schema"]
 
 
 # (operationId, method, path, JSON body or None, expected status, auth: "token" | "jwt" | "inst")
@@ -173,12 +194,58 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
      201, "jwt"),
     ("apps/list-repos-accessible-to-installation", "GET", "/installation/repositories", None,
      200, "inst"),
+    # Actions secrets (seeded: NPM_TOKEN, environment "production" with DEPLOY_KEY, organisation
+    # secrets ORG_ALL and ORG_PICKED for widgets only). {key_id}/{sealed} are filled from the
+    # public-key reply before them; {env_key_id}/{env_sealed} likewise for the environment.
+    ("actions/get-repo-public-key", "GET", "/repos/acme/widgets/actions/secrets/public-key",
+     None, 200, "token"),
+    ("actions/create-or-update-repo-secret", "PUT", "/repos/acme/widgets/actions/secrets/NEW_ONE",
+     {"encrypted_value": "{sealed}", "key_id": "{key_id}"}, 201, "token"),
+    ("actions/create-or-update-repo-secret", "PUT", "/repos/acme/widgets/actions/secrets/NEW_ONE",
+     {"encrypted_value": "{sealed}", "key_id": "{key_id}"}, 204, "token"),
+    ("actions/create-or-update-repo-secret", "PUT", "/repos/acme/widgets/actions/secrets/NEW_ONE",
+     {"encrypted_value": "{sealed}", "key_id": "999"}, 422, "token"),
+    ("actions/list-repo-secrets", "GET", "/repos/acme/widgets/actions/secrets", None, 200,
+     "token"),
+    ("actions/get-repo-secret", "GET", "/repos/acme/widgets/actions/secrets/NPM_TOKEN", None, 200,
+     "token"),
+    ("actions/get-repo-secret", "GET", "/repos/acme/widgets/actions/secrets/MISSING", None, 404,
+     "token"),
+    ("actions/delete-repo-secret", "DELETE", "/repos/acme/widgets/actions/secrets/NEW_ONE", None,
+     204, "token"),
+    ("actions/list-repo-organization-secrets", "GET",
+     "/repos/acme/widgets/actions/organization-secrets", None, 200, "token"),
+    ("repos/get-all-environments", "GET", "/repos/acme/widgets/environments", None, 200, "token"),
+    ("repos/get-environment", "GET", "/repos/acme/widgets/environments/production", None, 200,
+     "token"),
+    ("actions/list-environment-secrets", "GET",
+     "/repos/acme/widgets/environments/production/secrets", None, 200, "token"),
+    ("actions/get-environment-public-key", "GET",
+     "/repos/acme/widgets/environments/production/secrets/public-key", None, 200, "token"),
+    ("actions/create-or-update-environment-secret", "PUT",
+     "/repos/acme/widgets/environments/production/secrets/ENV_NEW",
+     {"encrypted_value": "{env_sealed}", "key_id": "{env_key_id}"}, 201, "token"),
+    ("actions/get-environment-secret", "GET",
+     "/repos/acme/widgets/environments/production/secrets/DEPLOY_KEY", None, 200, "token"),
+    ("actions/delete-environment-secret", "DELETE",
+     "/repos/acme/widgets/environments/production/secrets/ENV_NEW", None, 204, "token"),
+    ("actions/list-org-secrets", "GET", "/orgs/acme/actions/secrets", None, 200, "token"),
+    ("actions/get-org-secret", "GET", "/orgs/acme/actions/secrets/ORG_PICKED", None, 200, "token"),
+    ("actions/get-org-public-key", "GET", "/orgs/acme/actions/secrets/public-key", None, 200,
+     "token"),
+    # the App's installation has no secrets permission: refused like GitHub does
+    ("actions/list-repo-secrets", "GET", "/repos/acme/widgets/actions/secrets", None, 403, "inst"),
 ]
 
 
+def _seal(key: dict[str, Any], value: str) -> str:
+    box = SealedBox(PublicKey(base64.b64decode(key["key"])))
+    return base64.b64encode(box.encrypt(value.encode())).decode()
+
+
 @pytest.fixture(scope="module")
-def replies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[int, Any]]]:
-    """Run every case in order against one sandbox; (status, body) per case."""
+def replies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[int, Any, Any]]]:
+    """Run every case in order against one sandbox; (status, body, request body) per case."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = key.public_key().public_bytes(serialization.Encoding.PEM,
                                            serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -190,6 +257,10 @@ def replies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[int
         sb.create_repo("alice", "dotfiles", {"README.md": "mine\n"})
         sb.push_files("acme", "widgets", "feature", {"a.txt": "a\n"}, "feature", "alice")
         sb.add_installation("acme", 9)
+        sb.add_secret("acme/widgets", "NPM_TOKEN")
+        sb.add_secret("acme/widgets", "DEPLOY_KEY", environment="production")
+        sb.add_org_secret("acme", "ORG_ALL")
+        sb.add_org_secret("acme", "ORG_PICKED", visibility="selected", repos=["widgets"])
         repo = sb.repo("acme", "widgets")
         main = repo.branch_sha("main") or ""
         values = {"main": main, "feature": repo.branch_sha("feature") or "",
@@ -199,7 +270,7 @@ def replies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[int
         app_jwt = jwt.encode({"iat": now - 60, "exp": now + 300, "iss": str(APP_ID)}, key,
                              algorithm="RS256")
         inst_token = ""
-        out: list[tuple[int, Any]] = []
+        out: list[tuple[int, Any, Any]] = []
         for _op, method, path, body, _status, who in CASES:
             text = json.dumps(body) if body is not None else None
             for name, value in values.items():
@@ -216,10 +287,14 @@ def replies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[int
                     status, raw = resp.status, resp.read()
             except urllib.error.HTTPError as e:
                 status, raw = e.code, e.read()
-            data = json.loads(raw) if raw else None
+            data: Any = json.loads(raw) if raw else None
             if _op == "apps/create-installation-access-token" and status == 201:
                 inst_token = data["token"]
-            out.append((status, data))
+            if _op == "actions/get-repo-public-key" and status == 200:
+                values.update(key_id=data["key_id"], sealed=_seal(data, "s3cr3t"))
+            if _op == "actions/get-environment-public-key" and status == 200:
+                values.update(env_key_id=data["key_id"], env_sealed=_seal(data, "s3cr3t"))
+            out.append((status, data, json.loads(text) if text is not None else None))
         yield out
 
 
@@ -227,12 +302,12 @@ def replies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[int
                          ids=[f"{c[0]}-{c[1]}-{c[4]}-{i}" for i, c in enumerate(CASES)])
 def test_response_matches_github_schema(index: int, spec: dict[str, Any],
                                         components: dict[str, Any],
-                                        replies: list[tuple[int, Any]]) -> None:
+                                        replies: list[tuple[int, Any, Any]]) -> None:
     # ``spec`` comes first so a missing npm skips before a sandbox is built
     from openapi_schema_validator import OAS30Validator
 
     operation_id, _method, _path, _body, expected, _who = CASES[index]
-    status, body = replies[index]
+    status, body, _sent = replies[index]
     assert status == expected, body
     schema = _response_schema(spec, operation_id, status)
     if schema is None:
@@ -240,5 +315,29 @@ def test_response_matches_github_schema(index: int, spec: dict[str, Any],
         return
     wrapped = {**_strip_discriminators(schema), "components": components}
     errors = sorted(OAS30Validator(wrapped).iter_errors(body), key=lambda e: list(e.path))
+    messages = [f"{'/'.join(map(str, e.path))}: {e.message[:200]}" for e in errors[:10]]
+    assert not messages, "\n".join(messages)
+
+
+# Request bodies GitHub accepts outside its published request schema (kept because clients send
+# them): a bare label array ("You can also pass an array of labels directly"; PyGithub does).
+_SCHEMA_ALLOWS_LESS = {("issues/add-labels", "POST")}
+_WITH_BODY = [i for i, c in enumerate(CASES)
+              if c[3] is not None and (c[0], c[1]) not in _SCHEMA_ALLOWS_LESS]
+
+
+@pytest.mark.parametrize("index", _WITH_BODY,
+                         ids=[f"{CASES[i][0]}-{CASES[i][1]}-{i}" for i in _WITH_BODY])
+def test_request_matches_github_schema(index: int, spec: dict[str, Any],
+                                       components: dict[str, Any],
+                                       replies: list[tuple[int, Any, Any]]) -> None:
+    from openapi_schema_validator import OAS30Validator
+
+    operation_id = CASES[index][0]
+    schema = _request_schema(spec, operation_id)
+    assert schema is not None, f"{operation_id} takes no JSON body"
+    sent = replies[index][2]
+    wrapped = {**_strip_discriminators(schema), "components": components}
+    errors = sorted(OAS30Validator(wrapped).iter_errors(sent), key=lambda e: list(e.path))
     messages = [f"{'/'.join(map(str, e.path))}: {e.message[:200]}" for e in errors[:10]]
     assert not messages, "\n".join(messages)
