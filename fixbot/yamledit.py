@@ -8,7 +8,7 @@ indentation, sequence style and line endings; everything outside the edited span
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as Map
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
@@ -105,7 +105,7 @@ def render_block(value: Plain, col: int, style: Style, remarks: Remarks | None =
                 lines.append(f"{pad}{key}:")
                 lines.extend(render_block(v, col + style.seq_offset, style))
             else:
-                lines.append(f"{pad}{key}: {render_inline(v)}")
+                lines.append(f"{pad}{key}: {_block_scalar(v)}")
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, (dict, list)) and item:
@@ -138,6 +138,12 @@ def _flow_remarks(text: str, pos: int, remarks: Remarks | None, style: Style) ->
         return comment
     line = text[_line_start(text, pos):end]
     return comment + style.newline + " " * (len(line) - len(line.lstrip(" ")) + style.indent)
+
+
+def _block_scalar(value: Plain) -> str:
+    """A value on a block mapping's key line: a scalar is plain wherever block context allows
+    (``${{ secrets.X }}`` needs no quotes there), anything else in flow style."""
+    return render_inline(value) if isinstance(value, (dict, list)) else render_scalar(value)
 
 
 def render_inline(value: Plain) -> str:
@@ -210,7 +216,7 @@ def set_key(doc: Document, mapping: Mapping, key: str, value: Plain, style: Styl
         if anchor is None:
             continue
         pos = _above_comments(text, _line_start(text, anchor.start), anchor.col)
-        if _line_start(text, anchor.start) != anchor.start - anchor.col:
+        if text[_line_start(text, anchor.start):anchor.start].strip():
             break  # the key shares its line with something else ("- name: x"): append instead
         blank_before = pos >= 2 and text[_line_start(text, pos - 1):pos].strip() == ""
         sep = nl if blank_before and col == 0 else ""
@@ -228,7 +234,7 @@ def _render_entry(key: str, value: Plain, col: int, style: Style,
         return [f"{pad}{k}:"] + render_block(value, col + style.indent, style, remarks)
     if isinstance(value, list) and value:
         return [f"{pad}{k}:"] + render_block(value, col + style.seq_offset, style)
-    return [f"{pad}{k}: {render_inline(value)}"]
+    return [f"{pad}{k}: {_block_scalar(value)}"]
 
 
 def _above_comments(text: str, pos: int, col: int) -> int:
@@ -508,3 +514,108 @@ def apply(text: str, edits: Iterable[Edit]) -> str:
         limit = e.start
     return out
 
+
+
+# -- text inside a scalar -------------------------------------------------------------------------
+
+def splice_scalar(doc: Document, node: Scalar, repls: Seq[tuple[int, int, str]]) -> Edit:
+    """Replace parts of a string scalar's *value*: each ``(start, end, new)`` replaces
+    ``value[start:end]`` with ``new``. The scalar keeps its style and every other character of
+    its text; the replacements are written in the style's escaping.
+
+    Works where the value's characters sit one for one in the text: a one-line plain or quoted
+    scalar without escapes, or a literal block scalar (``|``, ``|-``, ``|+``); anything else
+    (folded, multi-line flow scalars, escapes) is refused with a TransformError.
+    """
+    _check_editable(node)
+    value = node.value
+    if not isinstance(value, str):
+        raise TransformError(f"line {node.line + 1}: not a string scalar")
+    text = doc.text
+    mapped = _value_offsets(text, node, value)
+    if mapped is None:
+        raise TransformError(f"line {node.line + 1}: the scalar's text is not its value one for one "
+                             "(folded, escaped or multi-line); not edited")
+    where, indent, missing = mapped
+    parts: list[tuple[int, int, str]] = []
+    new_value = value
+    for start, end, new in sorted(repls, reverse=True):
+        if "\r" in new or ("\n" in new and node.style != "|"):
+            raise TransformError(f"line {node.line + 1}: a replacement spans lines")
+        new_value = new_value[:start] + new + new_value[end:]
+        raw = new
+        if "\n" in new:  # a literal block: the new lines take the block's indentation
+            nl = "\r\n" if "\r\n" in text[node.start:node.end] else "\n"
+            lines = new.split("\n")
+            # the last new line runs on into the value's text after ``end``: indent it too
+            goes_on = end < len(value) and value[end] != "\n"
+            raw = lines[0] + "".join(
+                nl + (" " * indent + ln if ln or (goes_on and n == len(lines) - 1) else "")
+                for n, ln in enumerate(lines) if n)
+        if new and not new.startswith("\n"):  # text put on a blank line of the block
+            raw = " " * missing(start) + raw
+        if node.style == '"':
+            raw = new.replace("\\", "\\\\").replace('"', '\\"')
+        elif node.style == "'":
+            raw = new.replace("'", "''")
+        parts.append((where(start), where(end), raw))
+    lo = min(p[0] for p in parts)
+    hi = max(p[1] for p in parts)
+    chunk = text[lo:hi]
+    for s, e, raw in parts:  # right to left
+        chunk = chunk[:s - lo] + raw + chunk[e - lo:]
+    return Edit(lo, hi, chunk, SetOp(node.path, new_value))
+
+
+def _value_offsets(text: str, node: Scalar, value: str
+                   ) -> tuple[Callable[[int], int], int, Callable[[int], int]] | None:
+    """Maps an offset into ``value`` to an offset into ``text``; the block's indentation; and
+    how much of it the text lacks at an offset (a blank line of a block has none). None: no
+    such map."""
+    if node.style in (None, "'", '"'):
+        q = 0 if node.style is None else 1
+        inner = text[node.start + q:node.end - q]
+        if inner != value or "\n" in inner:
+            return None
+        base = node.start + q
+        return (lambda i: base + i), 0, (lambda i: 0)
+    if node.style != "|":
+        return None
+    head_end = text.find("\n", node.start)
+    if head_end < 0 or any(c.isdigit() for c in text[node.start:head_end].split("#")[0]):
+        return None
+    body_start = head_end + 1
+    raw_lines = text[body_start:node.end].split("\n")
+    lines = value.split("\n")
+    indent = next((len(r) - len(r.lstrip(" ")) for r in raw_lines if r.strip()), 0)
+    starts: list[int] = []
+    gaps: list[int] = []
+    pos = body_start
+    for i, line in enumerate(lines):
+        if i >= len(raw_lines):
+            if line:
+                return None
+            break
+        raw = raw_lines[i].rstrip("\r")
+        if line and raw[indent:] != line:
+            return None
+        starts.append(pos + min(indent, len(raw)))
+        gaps.append(indent - min(indent, len(raw)))
+        pos += len(raw_lines[i]) + 1
+    line_of: list[int] = []
+    acc = 0
+    for line in lines:
+        line_of.append(acc)
+        acc += len(line) + 1
+
+    def line_at(i: int) -> int:
+        return max(k for k, s in enumerate(line_of) if s <= i and k < len(starts))
+
+    def at(i: int) -> int:
+        n = line_at(i)
+        return starts[n] + (i - line_of[n])
+
+    def missing(i: int) -> int:
+        n = line_at(i)
+        return gaps[n] if i == line_of[n] else 0
+    return at, indent, missing

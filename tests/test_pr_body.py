@@ -242,8 +242,8 @@ def test_the_marker_stays_last_and_keeps_its_meaning(tmp_path: Path) -> None:
     results, out = rendered("mixed", tmp_path)
     last = out.body.rstrip("\n").splitlines()[-1]
     assert last == pr.marker(pr.fingerprint(results),
-                             ["permissions", "persist-credentials"])
-    assert pr.selection_of(out.body) == {"permissions", "persist-credentials"}
+                             ["permissions", "persist-credentials", "secrets"])
+    assert pr.selection_of(out.body) == {"permissions", "persist-credentials", "secrets"}
 
 
 def test_removed_lines_of_a_credential_change_are_not_shown() -> None:

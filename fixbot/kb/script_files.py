@@ -40,6 +40,8 @@ class StepScript:
     analysis: ScriptAnalysis
     oidc_tools: list[str] = field(default_factory=list)
     unread: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not in the context
+    # the repository's Python files the script runs itself (`python x.py`, `python -m pkg.mod`)
+    python_files: list[str] = field(default_factory=list)
 
 
 _ANSWERS: dict[tuple[object, ...], StepScript] = {}
@@ -79,6 +81,7 @@ class ScriptReader:
                 res.stores |= set(step.analysis.stores)
                 res.oidc_tools += [t for t in step.oidc_tools if t not in res.oidc_tools]
                 res.unread += [u for u in step.unread if u not in res.unread]
+                res.python_files += [p for p in step.python_files if p not in res.python_files]
             return res.done()
         lang = _language_of_shell(shell)
         if lang == "expression":
@@ -161,6 +164,8 @@ class ScriptReader:
             for cand in (f"{mod}.py", f"{mod}/__main__.py"):
                 body = self.read_text(cand) if depth < MAX_DEPTH else None
                 if body is not None:
+                    if depth == 0:
+                        res.python_files.append(cand)
                     self._python(body, call.env, git, res, depth + 1, f"`{cand}`", cwd)
                     return
             if self.read_text(f"{mod}/__init__.py") is None and "/" not in mod:
@@ -186,6 +191,8 @@ class ScriptReader:
         if lang in ("shell", "executable") and not _python_shebang(body):
             self._shell(parse(body), call.env, git, res, depth + 1)
         elif lang == "python" or _python_shebang(body):
+            if depth == 0:
+                res.python_files.append(path)
             self._python(body, call.env, git, res, depth + 1, f"`{path}`", cwd)
         elif lang == "pwsh":
             from fixbot.kb.pwsh import parse_pwsh
@@ -264,6 +271,7 @@ class _Acc:
         self.unread: list[tuple[str, str]] = []
         self.stores: set[str] = set()
         self.given: set[str] = set()
+        self.python_files: list[str] = []
 
     def add(self, a: ScriptAnalysis) -> None:
         self.needs += [n for n in a.needs if n not in self.needs]
@@ -275,7 +283,7 @@ class _Acc:
         return StepScript(ScriptAnalysis(tuple(self.needs), tuple(self.unknown),
                                          tuple(self.may_push), tuple(self.git_uses),
                                          tuple(sorted(self.stores))),
-                          self.oidc_tools, self.unread)
+                          self.oidc_tools, self.unread, self.python_files)
 
 
 EITHER_DEFAULT = "bash|pwsh"
@@ -439,3 +447,9 @@ def repo_dir(workdir: str, checkout_dir: str) -> str:
 def _python_shebang(body: str) -> bool:
     first = body.split("\n", 1)[0]
     return first.startswith("#!") and "python" in first
+
+
+def language_of_shell(shell: str) -> str:
+    """The language of a step's ``shell:`` as written: bash (also sh and the default), pwsh,
+    python, ``expression`` (chosen by ``${{ }}``), or the program's own name."""
+    return _language_of_shell(shell)

@@ -31,15 +31,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.github_token import GitHubTokenDetector
-from detect_secrets.plugins.jwt import JwtTokenDetector
-from detect_secrets.plugins.npm import NpmDetector
-from detect_secrets.plugins.pypi_token import PypiTokenDetector
-from detect_secrets.plugins.sendgrid import SendGridDetector
-from detect_secrets.plugins.slack import SlackDetector
-from detect_secrets.plugins.stripe import StripeDetector
-
 
 @dataclass(frozen=True)
 class Kind:
@@ -272,6 +263,8 @@ def _aws_secret(value: str) -> bool:
 
 def _jwt(value: str) -> bool:
     parts = value.split(".")
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+
     return len(parts) == 3 and len(parts[2]) >= 16 and bool(JwtTokenDetector.is_formally_valid(value))
 
 
@@ -280,39 +273,52 @@ _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
                           r".*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.DOTALL)
 _PRIVATE_KEY_HEADER = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 
-_RULES: tuple[_Rule, ...] = (
-    _Rule(_PRIVATE_KEY, _const("private-key"), check=_private_key_body),
-    # detect-secrets: ghp_/gho_/ghu_/ghs_/ghr_ + 36 (GitHub says they may grow: extended)
-    _Rule(GitHubTokenDetector.denylist[0], _github, extend=_ALNUM),
-    _Rule(re.compile(r"github_pat_[0-9A-Za-z]{22,}_[0-9A-Za-z]{50,}"), _const("github-pat-fine-grained")),
-    _Rule(AWSKeyDetector.denylist[0], _const("aws-access-key-id")),
-    # detect-secrets: `aws..key = "<40>"` written in one text (a script line, a Python file)
-    _Rule(AWSKeyDetector.denylist[1], _const("aws-secret-access-key"), group=1, check=_aws_secret),
-    # the same unquoted, as in ~/.aws/credentials (`aws_secret_access_key = <40>`), which
-    # detect-secrets' pattern (quotes required) does not see
-    _Rule(re.compile(r"(?i:aws_secret_access_key|aws_secret_key)\s*[=:]\s*([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"),
-          _const("aws-secret-access-key"), group=1, check=_aws_secret),
-    _Rule(SlackDetector.denylist[0], _const("slack-token"), extend=_ALNUM + "-"),
-    _Rule(SlackDetector.denylist[1], _const("slack-webhook"), extend=_ALNUM + "_"),
-    _Rule(StripeDetector.denylist[0], _const("stripe-key"), extend=_ALNUM),
-    _Rule(re.compile(r"[rs]k_test_[0-9a-zA-Z]{24,}"), _const("stripe-key")),
-    _Rule(re.compile(r"AIza[0-9A-Za-z_-]{35}"), _const("google-api-key")),
-    _Rule(re.compile(r"npm_[A-Za-z0-9]{36}"), _const("npm-token")),
-    # detect-secrets: a legacy (UUID) token after `//registry/:_authToken=` in an .npmrc line
-    _Rule(NpmDetector.denylist[0], lambda v: None if v.startswith("npm_") else "npm-token", group=1),
-    _Rule(PypiTokenDetector.denylist[0], _const("pypi-token"), extend=_URLSAFE),
-    _Rule(PypiTokenDetector.denylist[1], _const("pypi-token"), extend=_URLSAFE),
-    _Rule(re.compile(r"dckr_pat_[A-Za-z0-9_-]{27,}"), _const("dockerhub-token")),
-    _Rule(SendGridDetector.denylist[0], _const("sendgrid-key")),
-    _Rule(re.compile(JwtTokenDetector.denylist[0].pattern.removesuffix("*?") + "*"), _const("jwt"),
-          check=_jwt),
-    # scheme://user:PASSWORD@host. Not detect-secrets' BasicAuthDetector: its password class
-    # leaves out RFC 3986's sub-delimiters (`!$&'()*+,;=`, all legal in a password) and it needs
-    # a user name (`redis://:PASSWORD@host` is common). `${{ }}`/`$VAR` passwords are references.
-    _Rule(re.compile(r"://[^\s:/?#\[\]@]*:([^\s/?#\[\]@]+)@"), _const("url-password"), group=1),
-    _Rule(re.compile(r"(?i:authorization:\s*(?:bearer|token|basic)|bearer)\s+([A-Za-z0-9._~+/-]+=*)"),
-          _const("credential"), group=1, check=is_random_literal),
-)
+@lru_cache(maxsize=1)
+def _rules() -> tuple[_Rule, ...]:
+    """The format rules. detect-secrets is imported here, on first use: it imports
+    ``requests``, which a command that never reads a credential should not load."""
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.npm import NpmDetector
+    from detect_secrets.plugins.pypi_token import PypiTokenDetector
+    from detect_secrets.plugins.sendgrid import SendGridDetector
+    from detect_secrets.plugins.slack import SlackDetector
+    from detect_secrets.plugins.stripe import StripeDetector
+
+    return (
+        _Rule(_PRIVATE_KEY, _const("private-key"), check=_private_key_body),
+        # detect-secrets: ghp_/gho_/ghu_/ghs_/ghr_ + 36 (GitHub says they may grow: extended)
+        _Rule(GitHubTokenDetector.denylist[0], _github, extend=_ALNUM),
+        _Rule(re.compile(r"github_pat_[0-9A-Za-z]{22,}_[0-9A-Za-z]{50,}"), _const("github-pat-fine-grained")),
+        _Rule(AWSKeyDetector.denylist[0], _const("aws-access-key-id")),
+        # detect-secrets: `aws..key = "<40>"` written in one text (a script line, a Python file)
+        _Rule(AWSKeyDetector.denylist[1], _const("aws-secret-access-key"), group=1, check=_aws_secret),
+        # the same unquoted, as in ~/.aws/credentials (`aws_secret_access_key = <40>`), which
+        # detect-secrets' pattern (quotes required) does not see
+        _Rule(re.compile(r"(?i:aws_secret_access_key|aws_secret_key)\s*[=:]\s*([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"),
+              _const("aws-secret-access-key"), group=1, check=_aws_secret),
+        _Rule(SlackDetector.denylist[0], _const("slack-token"), extend=_ALNUM + "-"),
+        _Rule(SlackDetector.denylist[1], _const("slack-webhook"), extend=_ALNUM + "_"),
+        _Rule(StripeDetector.denylist[0], _const("stripe-key"), extend=_ALNUM),
+        _Rule(re.compile(r"[rs]k_test_[0-9a-zA-Z]{24,}"), _const("stripe-key")),
+        _Rule(re.compile(r"AIza[0-9A-Za-z_-]{35}"), _const("google-api-key")),
+        _Rule(re.compile(r"npm_[A-Za-z0-9]{36}"), _const("npm-token")),
+        # detect-secrets: a legacy (UUID) token after `//registry/:_authToken=` in an .npmrc line
+        _Rule(NpmDetector.denylist[0], lambda v: None if v.startswith("npm_") else "npm-token", group=1),
+        _Rule(PypiTokenDetector.denylist[0], _const("pypi-token"), extend=_URLSAFE),
+        _Rule(PypiTokenDetector.denylist[1], _const("pypi-token"), extend=_URLSAFE),
+        _Rule(re.compile(r"dckr_pat_[A-Za-z0-9_-]{27,}"), _const("dockerhub-token")),
+        _Rule(SendGridDetector.denylist[0], _const("sendgrid-key")),
+        _Rule(re.compile(JwtTokenDetector.denylist[0].pattern.removesuffix("*?") + "*"), _const("jwt"),
+              check=_jwt),
+        # scheme://user:PASSWORD@host. Not detect-secrets' BasicAuthDetector: its password class
+        # leaves out RFC 3986's sub-delimiters (`!$&'()*+,;=`, all legal in a password) and it needs
+        # a user name (`redis://:PASSWORD@host` is common). `${{ }}`/`$VAR` passwords are references.
+        _Rule(re.compile(r"://[^\s:/?#\[\]@]*:([^\s/?#\[\]@]+)@"), _const("url-password"), group=1),
+        _Rule(re.compile(r"(?i:authorization:\s*(?:bearer|token|basic)|bearer)\s+([A-Za-z0-9._~+/-]+=*)"),
+              _const("credential"), group=1, check=is_random_literal),
+    )
 _KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
 
 
@@ -345,7 +351,7 @@ def _url_password(text: str, start: int, end: int) -> bool:
 
 
 def _formats(text: str) -> Iterator[Found]:
-    for rule in _RULES:
+    for rule in _rules():
         for m in rule.pattern.finditer(text):
             start, end = m.span(rule.group)
             if start < 0 or start == end:

@@ -9,19 +9,19 @@ here). Modules never import each other.
 from __future__ import annotations
 
 from fixbot.errors import UsageError
-from fixbot.transforms import permissions, persist_credentials
+from fixbot.transforms import permissions, persist_credentials, secrets
 from fixbot.types import Transform
 
 # Typed as the Protocol, so that mypy checks every module against it.
 _MODULES: tuple[Transform, ...] = (
     persist_credentials,
     permissions,  # after persist-credentials: it analyses the checkouts as they end up
+    secrets,  # last: its changes go to a pull request of their own (they need a person first)
 )
 REGISTRY: dict[str, Transform] = {m.ID: m for m in _MODULES}
 
 # Ids reserved by DESIGN.md whose modules are not built yet.
 PLANNED: dict[str, str] = {
-    "secrets": "hardcoded credentials moved into ${{ secrets.NAME }}",
     "fork-safety": "pull_request_target / workflow_run jobs that run untrusted code with write access",
     "template-injection": "attacker-controlled ${{ github.event.* }} in run: moved into env:",
 }

@@ -56,7 +56,7 @@ def test_a_file_that_no_longer_parses_does_not_close_the_pull_request(
                   "not be processed (.github/workflows/ci.yml), so its changes to them would be "
                   "lost; fix the file(s) and rerun",
         "files": [{"path": ".github/workflows/ci.yml", "status": "error", "error": BROKEN_ERROR,
-                   "changes": [], "notes": []}]}
+                   "changes": [], "notes": []}], "secrets": None}
     assert client(sb).get_repo("acme/svc").get_pull(1).state == "open"
     assert sb.repo("acme", "svc").branch_sha(BRANCH) == tip
     assert writes(sb) == []
@@ -144,7 +144,7 @@ def test_a_pull_request_without_a_recorded_selection_is_only_updated_by_a_full_r
     code, out = run_json(capsys, "acme/svc")
     assert (code, out["status"]) == (0, "pr-opened")
     gh_pull = client(sb, token=BOT_TOKEN).get_repo("acme/svc").get_pull(1)
-    legacy = gh_pull.body.replace(" transforms=permissions,persist-credentials -->", " -->")
+    legacy = gh_pull.body.replace(" transforms=permissions,persist-credentials,secrets -->", " -->")
     assert legacy != gh_pull.body
     gh_pull.edit(body=legacy)
     code, out = run_json(capsys, "acme/svc", "--only", "permissions")
@@ -155,7 +155,7 @@ def test_a_pull_request_without_a_recorded_selection_is_only_updated_by_a_full_r
     code, out = run_json(capsys, "acme/svc")
     assert (out["status"], out["reason"]) == ("pr-updated", "refreshed the title and description")
     assert client(sb).get_repo("acme/svc").get_pull(1).body.rstrip().endswith(
-        " transforms=permissions,persist-credentials -->")
+        " transforms=permissions,persist-credentials,secrets -->")
 
 
 PLAIN = ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"

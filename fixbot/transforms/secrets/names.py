@@ -1,0 +1,120 @@
+"""Plan: the secret name each credential becomes, and the variable a script reads it from.
+
+Names are stable (from the key the value is assigned to, else from the kind of credential),
+one per distinct value, and reuse the secret a workflow already reads under the same key
+(``NPM_TOKEN: ${{ secrets.NPM_AUTH }}`` in one job and ``NPM_TOKEN: npm_…`` in another: the
+same credential goes by ``NPM_AUTH``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fixbot.kb.secret_values import Found, secret_name
+
+_IDENT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def secret_ref(expr: str) -> str | None:
+    """``X`` for an expression that is exactly ``${{ secrets.X }}`` (spacing free), else None."""
+    e = expr.strip()
+    if not (e.startswith("${{") and e.endswith("}}")):
+        return None
+    inner = e[3:-2].strip()
+    if not inner.startswith("secrets."):
+        return None
+    name = inner[len("secrets."):]
+    return name if name and set(name) <= _IDENT and not name[0].isdigit() else None
+
+
+def referenced(data: Any) -> tuple[set[str], dict[str, str]]:
+    """The secret names a workflow's plain data reads anywhere, and the keys (env names,
+    inputs) whose value is exactly ``${{ secrets.X }}``, with X."""
+    names: set[str] = set()
+    by_key: dict[str, str] = {}
+
+    def walk(node: Any, key: str | None) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, str(k))
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, None)
+        elif isinstance(node, str) and "secrets." in node:
+            ref = secret_ref(node)
+            if ref is not None and key is not None:
+                by_key.setdefault(key.upper(), ref)
+            at = node.find("${{")
+            while at >= 0:
+                end = node.find("}}", at)
+                if end < 0:
+                    break
+                for word in node[at + 3:end].replace("(", " ").replace(")", " ").split():
+                    if word.startswith("secrets.") and set(word[8:]) <= _IDENT and word[8:]:
+                        names.add(word[8:])
+                at = node.find("${{", end)
+
+    walk(data, None)
+    return names, by_key
+
+
+@dataclass
+class Namer:
+    referenced: set[str] = field(default_factory=set)
+    by_key: dict[str, str] = field(default_factory=dict)
+    _by_value: dict[str, str] = field(default_factory=dict, repr=False)
+    _taken: set[str] = field(default_factory=set)
+
+    def name(self, found: Found, value: str, key: str | None) -> tuple[str, bool]:
+        """The secret for credential ``value`` (found under ``key``), and whether it is one the
+        workflow already reads (reused: a person checks it holds this value)."""
+        known = self._by_value.get(value)
+        if known is not None:
+            return known, known in self.referenced
+        reused = self.by_key.get(key.upper()) if key else None
+        if reused is not None and reused not in self._taken:
+            self._by_value[value] = reused
+            self._taken.add(reused)
+            return reused, True
+        base = secret_name(found, key)
+        proposed, n = base, 1
+        from_key = key is not None and base == key.upper().removeprefix("INPUT_")
+        while proposed in self._taken or (proposed in self.referenced and not from_key) \
+                or proposed.startswith("GITHUB_"):
+            n += 1
+            proposed = f"{base}_{n}"
+        self._by_value[value] = proposed
+        self._taken.add(proposed)
+        return proposed, proposed in self.referenced
+
+
+    def fresh(self, found: Found, key: str | None) -> str:
+        """A new secret name for a credential whose value the caller keeps to itself (the
+        Python codemod names each distinct value once)."""
+        base = secret_name(found, key)
+        proposed, n = base, 1
+        while proposed in self._taken or proposed in self.referenced or proposed.startswith("GITHUB_"):
+            n += 1
+            proposed = f"{base}_{n}"
+        self._taken.add(proposed)
+        return proposed
+
+
+def free_variable(name: str, script: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``…, so that the script does not mention it and no env sets it."""
+    spans = []
+    at = script.find("${{")
+    while at >= 0:  # what an expression names is not a variable of the script
+        end = script.find("}}", at)
+        end = len(script) if end < 0 else end + 2
+        spans.append(script[at:end])
+        at = script.find("${{", end)
+    for s in spans:
+        script = script.replace(s, " ")
+    words = set("".join(c if c in _IDENT else " " for c in script).split())
+    candidate, n = name, 1
+    while candidate in taken or candidate in words:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate

@@ -1,0 +1,333 @@
+"""Decide and render: what each site holds, and the edits, changes and notes that move it.
+
+One change per location (workflow, job or step): every credential of a step moves in the same
+change as the ``env:`` entries its script now reads. A change that moves a credential carries
+its :class:`SecretValue`; a change that only moves ``${{ secrets.X }}`` out of a script carries
+none (it needs nobody to act first).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from fixbot import yamledit
+from fixbot.errors import TransformError
+from fixbot.kb import shell_spots
+from fixbot.kb.python_secrets import Moved
+from fixbot.kb.script_files import language_of_shell
+from fixbot.kb.secret_values import Found, find, redacted
+from fixbot.transforms.secrets.extract import Site
+from fixbot.transforms.secrets.names import Namer, free_variable, secret_ref
+from fixbot.types import Change, Edit, FileEdit, Finding, Note, SecretValue
+from fixbot.workflow import RepoContext, Workflow
+from fixbot.yamlmodel import Mapping, Scalar
+
+ID = "secrets"
+HARDENING = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
+             "security-hardening-for-github-actions#using-secrets")
+CREATING = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
+            "using-secrets-in-github-actions#creating-secrets-for-a-repository")
+
+
+@dataclass
+class _Moved:
+    secret: SecretValue
+    where: str
+    reused: bool
+
+
+@dataclass
+class _Group:
+    location: str
+    line: int
+    step: Mapping | None = None
+    repls: dict[int, tuple[Scalar, list[tuple[int, int, str]]]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # variables the step's env gains
+    moved: list[_Moved] = field(default_factory=list)
+    inline: list[str] = field(default_factory=list)  # ${{ secrets.X }} moved out of run:
+    files: dict[str, FileEdit] = field(default_factory=dict)
+
+    def replace(self, node: Scalar, start: int, end: int, new: str) -> None:
+        self.repls.setdefault(id(node), (node, []))[1].append((start, end, new))
+
+
+def _expression_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    at = text.find("${{")
+    while at >= 0:
+        end = text.find("}}", at)
+        if end < 0:
+            spans.append((at, len(text)))
+            break
+        spans.append((at, end + 2))
+        at = text.find("${{", end + 2)
+    return spans
+
+
+def credentials(text: str, name: str | None) -> list[Found]:
+    """The credentials in a literal, leaving out anything inside a ``${{ }}`` expression."""
+    spans = _expression_spans(text)
+    return [f for f in find(text, name)
+            if not any(s < f.end and f.start < e for s, e in spans)]
+
+
+class Plan:
+    def __init__(self, wf: Workflow, ctx: RepoContext, namer: Namer) -> None:
+        self.wf = wf
+        self.ctx = ctx
+        self.namer = namer
+        self.groups: dict[str, _Group] = {}
+        self.notes: list[Note] = []
+
+    def _group(self, site: Site) -> _Group:
+        g = self.groups.get(site.location)
+        if g is None:
+            g = self.groups[site.location] = _Group(site.location, site.node.line + 1, site.step)
+        return g
+
+    def _secret(self, found: Found, value: str, key: str | None, where: str) -> _Moved:
+        name, reused = self.namer.name(found, value, key)
+        return _Moved(SecretValue(name, found.label, redacted(found.kind, value), value), where, reused)
+
+    def _leave(self, site: Site, found: Found, text: str, why: str) -> None:
+        shown = redacted(found.kind, found.value(text))
+        self.notes.append(Note(ID, site.location, (
+            f"left alone: {_a(found.label)} ({shown}) in {site.where}: {why}; move it into a "
+            "secret by hand and rotate it (it stays in the git history)")))
+
+    # --- sites -----------------------------------------------------------------------------
+
+    def add(self, site: Site) -> None:
+        if site.kind == "value":
+            self._value(site)
+        else:
+            self._run(site)
+
+    def _value(self, site: Site) -> None:
+        text = str(site.node.value)
+        found = credentials(text, site.name)
+        if not found:
+            return
+        if site.location.count(".") == 1 and site.where.startswith("`with."):
+            for f in found:  # a reusable workflow's inputs cannot read the secrets context
+                self._leave(site, f, text, "a called workflow's `with:` cannot read `secrets`; "
+                            "pass it under `secrets:` (the called workflow must declare it)")
+            return
+        g = self._group(site)
+        for f in found:
+            m = self._secret(f, f.value(text), site.name, site.where)
+            g.moved.append(m)
+            g.replace(site.node, f.start, f.end, f"${{{{ secrets.{m.secret.name} }}}}")
+
+    def _run(self, site: Site) -> None:
+        script = str(site.node.value)
+        lang = language_of_shell(site.shell)
+        if lang == "bash":
+            self._bash(site, script)
+        elif lang == "python":
+            self._python_inline(site, script)
+        else:
+            for f in credentials(script, None):
+                self._leave(site, f, script, f"a `{site.shell or lang}` script, which fixbot "
+                            "does not rewrite")
+        for path in site.scripts:
+            self._python_file(site, path)
+
+    def _taken(self, site: Site) -> set[str]:
+        """Variable names the step's environment already sets (workflow, job and step env)."""
+        taken: set[str] = set()
+        root = self.wf.root
+        job_id = site.location.split(".")[1] if site.location.startswith("jobs.") else None
+        job = dict(self.wf.jobs()).get(job_id) if job_id else None
+        for owner in (root, job, site.step):
+            env = owner.get("env") if isinstance(owner, Mapping) else None
+            if isinstance(env, Mapping):
+                taken |= {str(k.value) for k, _ in env.items}
+        g = self.groups.get(site.location)
+        if g is not None:
+            taken |= set(g.env)
+        return taken
+
+    def _variable(self, site: Site, g: _Group, secret: str, script: str) -> str:
+        """The env variable the step reads secret ``secret`` from (added to the step's env)."""
+        want = f"${{{{ secrets.{secret} }}}}"
+        for var, val in g.env.items():
+            if val == want:
+                return var
+        var = free_variable(secret, script, self._taken(site))
+        g.env[var] = want
+        return var
+
+    def _bash(self, site: Site, script: str) -> None:
+        parsed = shell_spots.read(script)
+        if parsed.error is not None:
+            for f in credentials(script, None):
+                self._leave(site, f, script, parsed.error)
+            return
+        g = self._group(site)
+        for seg in parsed.segments:
+            piece = script[seg.start:seg.end]
+            for f in credentials(piece, seg.name):
+                at, end = seg.start + f.start, seg.start + f.end
+                if seg.quoting in ("comment", "heredoc-quoted", "other"):
+                    why = {"comment": "it is in a comment",
+                           "heredoc-quoted": "it is in a here-document that expands no variable",
+                           "other": "it is in a `$'…'` string"}[seg.quoting]
+                    self._leave(site, f, piece, why)
+                    continue
+                m = self._secret(f, script[at:end], seg.name, site.where)
+                var = self._variable(site, g, m.secret.name, script)
+                spot = shell_spots.splice(seg.start, seg.end, seg.outer, at, end, var, seg.quoting)
+                if spot is None:
+                    self._leave(site, f, piece, "no variable can be read where it is")
+                    continue
+                g.moved.append(m)
+                g.replace(site.node, *spot)
+        for start, end, quoting, outer in parsed.expressions:
+            name = secret_ref(script[start:end])
+            if name is None or quoting in ("heredoc-quoted", "comment", "other"):
+                continue
+            var = self._variable(site, g, name, script)
+            spot = shell_spots.splice(start, end, outer, start, end, var, quoting) \
+                if quoting != "single" else None
+            if quoting == "single" and outer == (start - 1, end + 1):
+                spot = (start - 1, end + 1, f'"${{{var}}}"')
+            if spot is None:
+                g.env.pop(var, None)
+                continue
+            g.inline.append(name)
+            g.replace(site.node, *spot)
+
+    def _python_inline(self, site: Site, script: str) -> None:
+        from fixbot.kb.python_secrets import rewrite
+
+        g = self._group(site)
+        out = rewrite(script, lambda f, key: self.namer.fresh(f, key))
+        for why in out.left:
+            self.notes.append(Note(ID, site.location, f"left alone in {site.where}: {why}"))
+        if not out.moved:
+            return
+        _take(g, out.moved, f"{site.where}, line")
+        old, new = script.splitlines(keepends=True), out.after.splitlines(keepends=True)
+        at_old = [0]
+        for ln in old:
+            at_old.append(at_old[-1] + len(ln))
+        for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, old, new,
+                                                          autojunk=False).get_opcodes():
+            if op != "equal":  # whole lines, so that new lines take the block's indentation
+                g.replace(site.node, at_old[a0], at_old[a1], "".join(new[b0:b1]))
+
+    def _python_file(self, site: Site, path: str) -> None:
+        from fixbot.kb.python_secrets import rewrite
+
+        before = self.ctx.read_text(path)
+        if before is None:
+            return
+        out = rewrite(before, lambda f, key: self.namer.fresh(f, key))
+        for why in out.left:
+            self.notes.append(Note(ID, site.location, f"left alone in `{path}`: {why}"))
+        if not out.moved:
+            return
+        g = self._group(site)
+        _take(g, out.moved, f"`{path}` line")
+        g.files[path] = FileEdit(path, before, out.after)
+
+    # --- rendering -----------------------------------------------------------------------
+
+    def findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        for g in self.groups.values():
+            if not g.repls and not g.env:
+                continue
+            try:
+                edits = self._edits(g)
+            except TransformError as e:
+                for m in g.moved:
+                    self.notes.append(Note(ID, g.location, (
+                        f"left alone: {_a(m.secret.kind)} ({m.secret.shown}) in {m.where}: the "
+                        f"edit cannot be written ({e}); move it into a secret by hand and "
+                        "rotate it")))
+                continue
+            out.append(_change(g, edits))
+        return out + self.notes
+
+    def _edits(self, g: _Group) -> list[Edit]:
+        doc = self.wf.doc
+        edits = [yamledit.splice_scalar(doc, node, repls) for node, repls in g.repls.values()]
+        if g.env:
+            if g.step is None:
+                raise TransformError("no step to carry the environment")
+            env = g.step.get("env")
+            if isinstance(env, Mapping):
+                edits += [yamledit.set_key(doc, env, k, v, self.wf.style) for k, v in g.env.items()]
+            elif env is None:
+                edits.append(yamledit.set_key(doc, g.step, "env", dict(g.env), self.wf.style,
+                                              before=("run", "with")))
+            else:
+                raise TransformError("the step's `env:` is not a mapping")
+        return edits
+
+
+def _take(g: _Group, moved: tuple[Moved, ...], where: str) -> None:
+    """The credentials the Python codemod moved: each a secret the step passes by name."""
+    for mv in moved:
+        shown = redacted(mv.found.kind, mv.value)
+        g.moved.append(_Moved(SecretValue(mv.name, mv.found.label, shown, mv.value),
+                              f"{where} {mv.line}", False))
+        g.env.setdefault(mv.name, f"${{{{ secrets.{mv.name} }}}}")
+
+
+def _a(label: str) -> str:
+    """``label`` with its indefinite article ("an AWS access key id", "a Slack token")."""
+    return ("an " if label[:1].lower() in "aeiou" or label.startswith("npm") else "a ") + label
+
+
+def _change(g: _Group, edits: list[Edit]) -> Change:
+    secrets = tuple(dict.fromkeys(m.secret for m in g.moved))
+    names = list(dict.fromkeys(s.name for s in secrets))
+    parts: list[str] = []
+    if secrets:
+        what = "a hardcoded credential" if len(g.moved) == 1 else f"{len(g.moved)} hardcoded credentials"
+        parts.append(f"move {what} into " + ", ".join(f"`secrets.{n}`" for n in names))
+    if g.inline:
+        parts.append("pass " + ", ".join(f"`secrets.{n}`" for n in dict.fromkeys(g.inline))
+                     + " to the script through `env:`")
+    summary = "; ".join(parts)
+    why: list[str] = []
+    if secrets:
+        kinds = ", ".join(f"{_a(m.secret.kind)} ({m.secret.shown}) in {m.where}" for m in g.moved)
+        why.append(
+            f"Found {kinds}. A value written into the repository can be read by anyone who can "
+            "read it, and stays in its git history. The workflow now reads it from the secrets "
+            "context at run time and behaves as before once the secret exists, so this pull "
+            "request waits for a person: create the secret, then merge, then rotate the "
+            f"credential ([using secrets]({CREATING})).")
+    if g.env:
+        why.append("The script reads " + ", ".join(f"`{v}`" for v in g.env)
+                   + " from the step's `env:`, quoted for its shell.")
+    if g.inline:
+        why.append("GitHub pastes `${{ }}` into the script's text before the shell runs, so a "
+                   "value holding quotes or `$(…)` would run as code; an environment variable "
+                   "is handed over as data and the value is the same "
+                   f"([security hardening]({HARDENING})).")
+    if g.files:
+        why.append("Changed with it: " + ", ".join(f"`{p}`" for p in g.files)
+                   + " now reads the value from its environment (`os.environ`), so running it "
+                   "by hand needs that variable set.")
+    todo: list[str] = []
+    seen: set[str] = set()
+    for m in g.moved:
+        s = m.secret
+        if s.name in seen:
+            continue
+        seen.add(s.name)
+        if m.reused:
+            todo.append(f"check that the existing secret `{s.name}` holds the {s.kind} found in "
+                        f"{m.where} ({s.shown})")
+        else:
+            todo.append(f"create secret `{s.name}` holding the {s.kind} found in {m.where} "
+                        f"({s.shown})")
+        todo.append(f"rotate the {s.kind} found in {m.where}: it stays in the git history")
+    return Change(ID, g.location, g.line, summary, " ".join(why), tuple(edits), tuple(todo),
+                  HARDENING, secrets, tuple(g.files.values()))
