@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fixbot import files, ignore, yamledit
@@ -82,7 +82,8 @@ class KeepAway:
 
 def process(path: str, text: str, transforms: Sequence[Transform],
             ctx: RepoContext | None = None,
-            declined: Mapping[str, Declined] | None = None) -> FileResult:
+            declined: Mapping[str, Declined] | None = None,
+            keep_change: Callable[[Change], bool] | None = None) -> FileResult:
     """Run ``transforms`` in order on ``text`` (a decoded file, BOM kept).
 
     Each transform sees the output of the last one that applied, and has one outcome: applied,
@@ -92,7 +93,8 @@ def process(path: str, text: str, transforms: Sequence[Transform],
     when none applied, the failures make the file an ``error`` (docs/engine.md says why).
 
     ``# fixbot: ignore[...]`` comments and ``declined`` changes (by :func:`change_key`) keep
-    changes out (:class:`KeepAway`).
+    changes out (:class:`KeepAway`). ``keep_change``, when given, keeps only the changes it
+    accepts (one pull request's lane; see :func:`run_one`).
     """
     ctx = ctx or RepoContext()
     bom = "\ufeff" if text.startswith("\ufeff") else ""
@@ -111,7 +113,7 @@ def process(path: str, text: str, transforms: Sequence[Transform],
     keep = KeepAway(path, ignores, declined or {})
     wf = Workflow(path, doc)  # rebuilt only when a transform changed the document
     for t in transforms:
-        outcome, new_body, new_doc = run_one(t, wf, ctx, keep)
+        outcome, new_body, new_doc = run_one(t, wf, ctx, keep, keep_change)
         result.outcomes.append(outcome)
         if new_doc is not None:
             body = new_body
@@ -161,7 +163,8 @@ def _comment_notes(ignores: list[ignore.Ignore], unread: list[ignore.Unread],
     return notes
 
 
-def run_one(t: Transform, wf: Workflow, ctx: RepoContext, keep: KeepAway | None = None
+def run_one(t: Transform, wf: Workflow, ctx: RepoContext, keep: KeepAway | None = None,
+            keep_change: Callable[[Change], bool] | None = None
             ) -> tuple[TransformOutcome, str, Document | None]:
     """One transform on one workflow: its outcome, and the new text and document when it applied.
 
@@ -169,6 +172,8 @@ def run_one(t: Transform, wf: Workflow, ctx: RepoContext, keep: KeepAway | None 
     cannot be spliced (overlap), or when the guard rejects the result; the text is then left as
     it was for the next transform. ``keep`` leaves out the changes ignore comments and people
     keep away (a workflow-level ignore comment: the transform does not run on the file).
+    ``keep_change`` keeps only the changes it accepts, right after ``analyze``: the others are
+    dropped silently (they belong to the other pull request, whose run computes them).
     """
     keep = keep or KeepAway(wf.path)
     skips = keep.skips(t.ID)
@@ -182,6 +187,8 @@ def run_one(t: Transform, wf: Workflow, ctx: RepoContext, keep: KeepAway | None 
         return TransformOutcome(t.ID, "failed", error=str(e)), wf.text, None
     except RecursionError:
         return TransformOutcome(t.ID, "failed", error="nesting too deep"), wf.text, None
+    if keep_change is not None:
+        findings = [f for f in findings if not isinstance(f, Change) or keep_change(f)]
     kept, kept_away = keep.filter(t.ID, [f for f in findings if isinstance(f, Change)])
     changes = tuple(kept)
     notes = tuple(kept_away) + tuple(f for f in findings if isinstance(f, Note))
@@ -199,11 +206,11 @@ def run_one(t: Transform, wf: Workflow, ctx: RepoContext, keep: KeepAway | None 
 
 
 def process_target(target: files.Target, transforms: Sequence[Transform],
-                   ctx: RepoContext, declined: Mapping[str, Declined] | None = None
-                   ) -> FileResult:
+                   ctx: RepoContext, declined: Mapping[str, Declined] | None = None,
+                   keep_change: Callable[[Change], bool] | None = None) -> FileResult:
     """Read one discovered workflow file safely and process it (nothing is written)."""
     try:
         text = files.read_workflow(target)
     except InputError as e:
         return FileResult(path=target.display, status="error", error=str(e))
-    return process(target.display, text, transforms, ctx, declined)
+    return process(target.display, text, transforms, ctx, declined, keep_change)

@@ -165,6 +165,21 @@ class Checkout:
         return Tip(sha, tuple(fields.get("parent", [])), (fields.get("tree") or [""])[0],
                    email("author"), email("committer"))
 
+    def materialize(self, paths: list[str]) -> None:
+        """Check out ``paths`` (files outside the sparse patterns that a change rewrites) in the
+        work tree: each is added to the sparse patterns as a literal path (glob characters
+        escaped), so that it can be written and committed like a workflow."""
+        wanted = [p for p in paths if _SAFE_PATH.match(p)]
+        if not wanted:
+            return
+        literal = ["/" + re.sub(r"([\\*?\[\]!#])", r"\\\1", p) for p in wanted]
+        self._git("sparse-checkout", "add", *literal, what="sparse-checkout add")
+
+    def reset_to(self, rev: str) -> None:
+        """Put the work tree back to ``rev`` (detached), dropping what this run wrote: the next
+        pull request's changes start from the base again."""
+        self._git("checkout", "--quiet", "--force", "--detach", rev, what="checkout")
+
     def start_branch(self, branch: str) -> None:
         self._git("checkout", "--quiet", "-B", branch, what="checkout")
 

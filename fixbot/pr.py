@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from fixbot import yamlmodel
 from fixbot.errors import FixbotError
 from fixbot.kb import triggers as kb_triggers
-from fixbot.pr_diff import FileDiff, diff_block, file_diff, in_line_order, plural
+from fixbot.pr_diff import (
+    FileDiff,
+    carried_diffs,
+    diff_block,
+    file_diff,
+    in_line_order,
+    plural,
+)
 from fixbot.pr_kinds import SHA, Kind, general, group, job_of, kind_section, short_path
 from fixbot.types import FileResult, Note
 
@@ -117,8 +124,9 @@ def title(results: Sequence[FileResult]) -> str:
     return f"Harden workflows ({count})"[:MAX_SUBJECT]
 
 
-def commit_message(results: Sequence[FileResult]) -> str:
-    lines = [title(results), ""]
+def commit_message(results: Sequence[FileResult], subject: str | None = None) -> str:
+    """The commit message: ``subject`` (default: :func:`title`), then each change."""
+    lines = [subject or title(results), ""]
     for r in changed(results):
         lines.append(f"{r.path}:")
         for c in in_line_order(r):
@@ -200,12 +208,12 @@ def _failures(ids: list[str]) -> list[str]:
     return out + ["Sources: " + ", ".join(dict.fromkeys(s.source for s in seen))]
 
 
-def _manual_run(items: list[str]) -> list[str]:
+def _manual_run(items: list[str], branch: str = BRANCH) -> list[str]:
     """How to run a workflow by hand on this branch, once, when an item asks for it."""
     if not any(kb_triggers.DISPATCH in item for item in items):
         return []
     return [f"A manual run on this branch: Actions → the workflow → Run workflow → branch "
-            f"`{BRANCH}`, or `gh workflow run FILE --ref {BRANCH}` "
+            f"`{branch}`, or `gh workflow run FILE --ref {branch}` "
             f"({kb_triggers.filter_sources()[1]})."]
 
 
@@ -264,23 +272,36 @@ def _cut(text: str, full: bool) -> str:
 
 
 @dataclass(frozen=True)
+class Checklist:
+    """The body's checklist for people: ``items`` (done, text) in order, an optional ``note``
+    above them (e.g. why nothing could be ticked), and the ``branch`` the pull request is from.
+    By default (:func:`render` without one): :func:`checklist`, nothing ticked."""
+
+    items: tuple[tuple[bool, str], ...]
+    note: str | None = None
+    branch: str = BRANCH
+
+
+@dataclass(frozen=True)
 class Rendered:
     body: str
     comment: str | None  # the follow-up comment for what did not fit (with its marker), or None
 
 
-def body(results: Sequence[FileResult], selection: Sequence[str] | None = None) -> str:
+def body(results: Sequence[FileResult], selection: Sequence[str] | None = None,
+         todo: Checklist | None = None) -> str:
     """The PR body (see :func:`render`)."""
-    return render(results, selection).body
+    return render(results, selection, todo).body
 
 
-def follow_up(results: Sequence[FileResult], selection: Sequence[str] | None = None
-              ) -> str | None:
+def follow_up(results: Sequence[FileResult], selection: Sequence[str] | None = None,
+              todo: Checklist | None = None) -> str | None:
     """The follow-up comment holding what did not fit in the body, or None."""
-    return render(results, selection).comment
+    return render(results, selection, todo).comment
 
 
-def render(results: Sequence[FileResult], selection: Sequence[str] | None = None) -> Rendered:
+def render(results: Sequence[FileResult], selection: Sequence[str] | None = None,
+           todo: Checklist | None = None) -> Rendered:
     """The body: a summary table of the kinds of change, one section per kind (riskiest
     first), the diffs folded per file, the checklist with what a failure looks like, the notes
     and the marker (fingerprint and ``selection``, the transform ids the run selected). Over
@@ -291,7 +312,8 @@ def render(results: Sequence[FileResult], selection: Sequence[str] | None = None
     counted too: the comment holds all of it in full."""
     files = [file_diff(r) for r in changed(results)]
     kinds = group(files)
-    items = checklist(results)
+    files += carried_diffs(changed(results))  # the scripts that change with them
+    items = todo or Checklist(tuple((False, i) for i in checklist(results)))
     fp = fingerprint(results)
     for level, short_notes in ((0, False), (1, False), (1, True), (2, True), (3, True),
                                (4, True)):
@@ -337,14 +359,16 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _tail(results: Sequence[FileResult], items: list[str], short_notes: bool,
+def _tail(results: Sequence[FileResult], cl: Checklist, short_notes: bool,
           selection: Sequence[str] | None, room: int | None = None) -> str:
     """The checklist, what a failure looks like, the notes and the footer; with ``room``, the
     notes section keeps the groups that fit in it and says how many more the comment lists."""
     _, _, ids = _counts(results)
-    out = ["## Checklist for people", ""]
-    out += [f"- [ ] {item}" for item in items]
-    out += [""] + [p for para in _manual_run(items) + _failures(ids) for p in (para, "")]
+    out = ["## Checklist for people", ""] + ([cl.note, ""] if cl.note else [])
+    out += [f"- [{'x' if done else ' '}] {item}" for done, item in cl.items]
+    texts = [item for _, item in cl.items]
+    out += [""] + [p for para in _manual_run(texts, cl.branch) + _failures(ids)
+                   for p in (para, "")]
     notes = _notes_section(results, not short_notes)
     if room is not None:
         notes = _fit(notes, room - len("\n".join(out)) - 2_000)

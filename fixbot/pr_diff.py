@@ -161,6 +161,44 @@ def file_diff(r: FileResult) -> FileDiff:
     return FileDiff(r, placed, hunks)
 
 
+def carried_diffs(results: list[FileResult]) -> list[FileDiff]:
+    """The diffs of the other files the changes carry (:class:`fixbot.types.FileEdit`: a
+    script that now reads a credential from its environment), one per path: its hunks headed
+    by the changes it goes with. Removed lines are never shown: they held the credential."""
+    out: dict[str, FileDiff] = {}
+    for r in results:
+        if r.status != "changed":
+            continue
+        for c in r.changes:
+            for fe in c.files:
+                f = out.get(fe.path)
+                if f is None:
+                    carried = FileResult(path=fe.path, status="changed", original=fe.before,
+                                         updated=fe.after)
+                    f = out[fe.path] = FileDiff(carried, [], [])
+                f.changes.append((c, 1))
+    for f in out.values():
+        before, after = _lines(f.result.original or ""), _lines(f.result.updated or "")
+        lines = list(difflib.unified_diff(before, after, n=2, lineterm=""))[2:]
+        where = ", ".join(dict.fromkeys(f"{r_path(c, results)} {c.location or 'top level'}"
+                                        for c, _ in f.changes))
+        f.hunks = []
+        for _, group in groupby(_hunk_ids(lines), key=lambda il: il[0]):
+            body = [line.rstrip("\r") for _, line in group]
+            rest = [ln if not ln.startswith("-") else "-(a removed line is not shown here: it "
+                    "may hold a credential)" for ln in body[1:]]
+            if len(rest) > MAX_HUNK_LINES:
+                rest = rest[:MAX_HUNK_LINES] + [f"... ({len(rest) - MAX_HUNK_LINES} more lines)"]
+            f.hunks.append(("\n".join([f"{body[0]} with {where}", *rest]),
+                            [c for c, _ in f.changes]))
+    return list(out.values())
+
+
+def r_path(c: Change, results: list[FileResult]) -> str:
+    """The path of the workflow whose change ``c`` is."""
+    return next((r.path for r in results if any(x is c for x in r.changes)), "")
+
+
 def _lines(text: str) -> list[str]:
     """The lines of ``text`` split at ``\\n`` only, as the line numbers count them."""
     return text.removesuffix("\n").split("\n") if text else []

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fixbot import engine, files, report
+from fixbot import engine, file_edits, files, report
 from fixbot.action_source import Metadata, from_options
 from fixbot.errors import InputError, UsageError
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_PENDING
@@ -86,7 +86,10 @@ def fix_paths(paths: list[str], transforms: list[Any], write: bool,
     except KeyboardInterrupt:
         raise KeyboardInterrupt(f"{len(results)} of {len(targets)} workflow file(s) checked; "
                                 "no file written") from None
-    return write_fixed(targets, results) if write else results
+    if write:
+        return write_fixed(targets, results)
+    extras = file_edits.plan(results, [t.root for t in targets])  # what writing would refuse
+    return file_edits.hold_back(extras, results) + file_edits.errors(extras)
 
 
 def _can_fork() -> bool:
@@ -177,7 +180,13 @@ def write_fixed(targets: list[files.Target], results: list[FileResult]) -> list[
     error result and keeps its bytes, the others are still written.
 
     A Ctrl-C meanwhile takes effect between two files (each is written whole or not at all):
-    ``KeyboardInterrupt`` then says how many were written."""
+    ``KeyboardInterrupt`` then says how many were written.
+
+    The other files the changes carry (:mod:`fixbot.file_edits`) are written after the
+    workflows, the same way; one that cannot be written is an error result of its own (after
+    the workflows' results) and the workflows carrying it keep their bytes."""
+    extras = file_edits.plan(results, [t.root for t in targets])
+    results = file_edits.hold_back(extras, results)
     out: list[FileResult] = []
     pending = sum(r.status == "changed" and r.updated is not None for r in results)
     written = 0
@@ -196,7 +205,8 @@ def write_fixed(targets: list[files.Target], results: list[FileResult]) -> list[
     if asked.is_set():
         raise KeyboardInterrupt(f"{written} of {pending} changed workflow file(s) written; the "
                                 "others keep their bytes")
-    return out
+    out = file_edits.write(extras, targets, out)
+    return out + file_edits.errors(extras)
 
 
 @contextlib.contextmanager
@@ -281,7 +291,7 @@ def _report(args: argparse.Namespace, results: list[FileResult], write: bool,
         sys.stdout.write(sarif.render(results, info) + "\n")
     else:
         if args.diff:
-            for r in results:
+            for r in results + file_edits.diff_results(results):
                 sys.stdout.write(report.unified_diff(r))
         verb = "changed" if write else "would change"
         if quiet:  # the errors alone, on stderr

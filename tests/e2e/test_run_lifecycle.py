@@ -179,7 +179,7 @@ def test_repository_needing_nothing(sb: Sandbox, capsys: pytest.CaptureFixture[s
     repo = seed(sb, "docs-site")
     out = run_json(capsys, repo)
     assert out == {"repo": repo, "status": "no-changes", "pr": None, "reason": None,
-                   "files": [{"path": ".github/workflows/pages.yml", "status": "unchanged",
+                   "secrets": None, "files": [{"path": ".github/workflows/pages.yml", "status": "unchanged",
                               "error": None, "changes": [], "notes": []}]}
     assert rest_lines(sb) == ["GET /api/v3/repos/acme/docs-site"]
 

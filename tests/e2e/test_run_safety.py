@@ -128,7 +128,7 @@ def test_unknown_repository(sb: Sandbox, capsys: pytest.CaptureFixture[str]) -> 
     assert cli("acme/nope", *ONLY, "--format", "json") == 3
     captured = capsys.readouterr()
     assert json.loads(captured.out) == {
-        "repo": "acme/nope", "status": "error", "pr": None, "files": [],
+        "repo": "acme/nope", "status": "error", "pr": None, "files": [], "secrets": None,
         "reason": "acme/nope: get repository: not found (404): the repository does not exist "
                   "or the credentials cannot see it"}
 
