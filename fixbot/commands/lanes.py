@@ -45,22 +45,37 @@ class Lane:
 
     secrets: bool  # the lane of changes that need a person first
     others: int = 0  # changes seen that belong to the other lane
+    found: list[SecretValue] = field(default_factory=list)  # every credential any change moves
 
     @property
     def branch(self) -> str:
         return pr_secrets.BRANCH if self.secrets else pr.BRANCH
 
     def __call__(self, c: Change) -> bool:
+        self.found += [s for s in c.secrets if s not in self.found]
         mine = pr_secrets.needs_person(c) == self.secrets
         self.others += not mine
         return mine
 
 
-def propose_hardening(chosen: list[str]) -> Propose:
-    """The hardening pull request's text (:mod:`fixbot.pr`)."""
+def hide(text: str, found: Sequence[SecretValue]) -> str:
+    """``text`` with every credential in ``found`` shown redacted (a diff's context lines may
+    quote the line a credential is written on, in either pull request)."""
+    for s in found:
+        if s.value:
+            text = text.replace(s.value, s.shown)
+    return text
+
+
+def propose_hardening(chosen: list[str], lane: Lane | None = None) -> Propose:
+    """The hardening pull request's text (:mod:`fixbot.pr`), hiding the credentials ``lane``
+    saw the other lane's changes move."""
+    found = lane.found if lane is not None else []
+
     def propose(results: list[FileResult]) -> Proposal:
-        return Proposal(pr.title(results), body(results, chosen),
-                        pr.follow_up(results, chosen), pr.title(results))
+        comment = pr.follow_up(results, chosen)
+        return Proposal(hide(pr.title(results), found), hide(body(results, chosen), found),
+                        hide(comment, found) if comment else None, pr.title(results))
     return propose
 
 
@@ -70,6 +85,7 @@ class SecretsLane:
     creating the missing secrets first with ``create`` (``run --create-secrets``)."""
 
     repo: Repo | None  # None: local mode (no forge: nothing is read)
+    lane: Lane
     create: bool = False
     seen: pr_secrets.Seen | None = None
     notes: list[str] = field(default_factory=list)
@@ -78,11 +94,11 @@ class SecretsLane:
         chosen = self.repo.chosen if self.repo else []
         seen = self.visible(results)
         todo = pr_secrets.checklist(results, seen)
-        values = [s.value for s in pr_secrets.secrets_of(results)]
-        title = redact(pr_secrets.title(results, seen), values)
-        text = redact(body(results, chosen, todo), values)
+        found = self.lane.found
         comment = pr.follow_up(results, chosen, todo)
-        return Proposal(title, text, redact(comment, values) if comment else None,
+        return Proposal(hide(pr_secrets.title(results, seen), found),
+                        hide(body(results, chosen, todo), found),
+                        hide(comment, found) if comment else None,
                         pr_secrets.subject(results), "; ".join(self.notes) or None)
 
     def visible(self, results: list[FileResult]) -> pr_secrets.Seen:
@@ -139,7 +155,7 @@ class SecretsLane:
 def run_forge(r: Repo, create_secrets: bool = False) -> Outcome:
     """Both lanes of one forge repository, from one clone at the base."""
     first = Lane(secrets=False)
-    o = lifecycle(r, first.branch, first, propose_hardening(r.chosen))
+    o = lifecycle(r, first.branch, first, propose_hardening(r.chosen, first))
     if o.status == "error":
         return o
     second = Lane(secrets=True)
@@ -147,7 +163,7 @@ def run_forge(r: Repo, create_secrets: bool = False) -> Outcome:
         return o
     try:
         r.checkout.reset_to(r.base)
-        lane = SecretsLane(r, create_secrets)
+        lane = SecretsLane(r, second, create_secrets)
         s = lifecycle(r, second.branch, second, lane)
         s.missing = pr_secrets.missing(s.files, lane.seen) if lane.seen else []
     except FixbotError as e:
@@ -177,7 +193,7 @@ def _local_lane(checkout: gitops.Checkout, name: str, transforms: Sequence[Trans
     if not pr.changed(results):
         return Outcome(name, "no-changes", files=results)
     chosen = selection(transforms)
-    p = SecretsLane(None)(results) if lane.secrets else propose_hardening(chosen)(results)
+    p = (SecretsLane(None, lane) if lane.secrets else propose_hardening(chosen, lane))(results)
     o = Outcome(name, "pr-opened", files=results, title=p.title, body=p.body, comment=p.comment)
     if lane.secrets:
         o.missing = [s.name for s in pr_secrets.secrets_of(results)]
