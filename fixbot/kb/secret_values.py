@@ -154,6 +154,10 @@ _EMAIL = re.compile(r"[^@\s/]+@[\w-]+(\.[\w-]+)+")
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _PATH = re.compile(r"(\.{0,2}|~)/|[A-Za-z]:\\|.*/[\w.-]*\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*([-_.][a-z][a-z0-9]*)+")  # my-app.prod_name: words
+# a media type (``application/json``, ``application/vnd.github+json``): a header's value next to
+# a credential's, assigned to its name by mistake or by a loose dict key
+_MEDIA_TYPE = re.compile(r"(application|audio|font|image|message|model|multipart|text|video)"
+                         r"/[a-z0-9][a-z0-9.+-]*", re.IGNORECASE)
 _LITERAL = re.compile(r"[\x21-\x7e]+")  # one printable word, no space
 
 
@@ -173,7 +177,8 @@ def is_random_literal(value: str) -> bool:
         return False
     if (_UUID.fullmatch(value) is None and value.replace("-", "").isdigit()) or _VERSION.fullmatch(value):
         return False
-    if _EMAIL.fullmatch(value) or _URL.match(value) or _PATH.match(value) or _IDENTIFIER.fullmatch(value):
+    if _EMAIL.fullmatch(value) or _URL.match(value) or _PATH.match(value) or _IDENTIFIER.fullmatch(value) \
+            or _MEDIA_TYPE.fullmatch(value):
         return False
     if _classes(value) < (3 if n < 16 else 2):
         return False
@@ -390,6 +395,25 @@ def _by_name(text: str, name: str) -> Found | None:
     return Found("credential", KINDS["credential"].label, start, end)
 
 
+# ``NAME=value`` written inside a text: a line of ``$GITHUB_ENV`` or of an env file, a
+# ``--build-arg``/``-e`` word, a ``build-args:`` input, ``--password=value``
+_ASSIGNED = re.compile(r"(?<![\w$.-])-{0,2}([A-Za-z_][A-Za-z0-9_-]*)=(['\"]?)([^\s'\"=&;|]+)\2"
+                       r"(?=[\s'\";&|]|$)")
+
+
+def _assigned(text: str) -> list[Found]:
+    """The name rule on each ``NAME=value`` inside ``text`` whose name is a credential's."""
+    out: list[Found] = []
+    for m in _ASSIGNED.finditer(text):
+        if not credential_name(m.group(1)):
+            continue
+        f = _by_name(m.group(3), m.group(1))
+        if f is not None:
+            at = m.start(3)
+            out.append(Found(f.kind, f.label, at + f.start, at + f.end))
+    return out
+
+
 def find(text: str, name: str | None = None) -> list[Found]:
     """Credentials in ``text``: a literal value (an env value, a with: input, a shell word, a
     Python string). ``name`` is what the value is assigned to where there is one (env key,
@@ -402,6 +426,8 @@ def find(text: str, name: str | None = None) -> list[Found]:
         by_name = _by_name(text, name)
         if by_name is not None:
             found.append(by_name)
+    if "=" in text and not (found and found[0].start == 0 and found[0].end == len(text)):
+        found += _assigned(text)
     # the widest match wins an overlap; on equal spans, the more specific kind (KINDS' order)
     found.sort(key=lambda f: (f.start, -(f.end - f.start), _KIND_ORDER[f.kind]))
     out: list[Found] = []

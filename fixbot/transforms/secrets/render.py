@@ -9,6 +9,7 @@ none (it needs nobody to act first).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 
 from fixbot import yamledit
@@ -16,7 +17,7 @@ from fixbot.errors import TransformError
 from fixbot.kb import shell_spots
 from fixbot.kb.python_secrets import Moved
 from fixbot.kb.script_files import language_of_shell
-from fixbot.kb.secret_values import Found, find, redacted
+from fixbot.kb.secret_values import Found, credential_name, find, redacted
 from fixbot.transforms.secrets.extract import Site
 from fixbot.transforms.secrets.names import Namer, free_variable, secret_ref
 from fixbot.types import Change, Edit, FileEdit, Finding, Note, SecretValue
@@ -65,11 +66,51 @@ def _expression_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_NAMED = re.compile(r"(?<![\w$.-])-{0,2}([A-Za-z_][A-Za-z0-9_-]*)=['\"]?$")
+
+
+def key_of(text: str, found: Found, key: str | None) -> str | None:
+    """The name a credential goes by: the ``NAME`` of a ``NAME=value`` written around it in the
+    text (a ``$GITHUB_ENV`` line, a ``build-args`` entry) when that is a credential's name,
+    else ``key``, the name the whole text is assigned to."""
+    m = _NAMED.search(text, 0, found.start)
+    return m.group(1) if m is not None and credential_name(m.group(1)) else key
+
+
 def credentials(text: str, name: str | None) -> list[Found]:
     """The credentials in a literal, leaving out anything inside a ``${{ }}`` expression."""
     spans = _expression_spans(text)
     return [f for f in find(text, name)
             if not any(s < f.end and f.start < e for s, e in spans)]
+
+
+# a quoted string assigned to a variable in PowerShell (``$env:NAME = '…'``, ``$name = "…"``,
+# ``[Environment]::SetEnvironmentVariable('NAME', '…')``) or cmd (``set NAME=…``): the name
+# enables the credential-name rule in a script fixbot only reports on
+_ASSIGNED = re.compile(
+    r"\$(?:env:)?(?P<n1>[A-Za-z_]\w*)\s*=\s*(?P<q1>['\"])(?P<v1>[^'\"\r\n]*)(?P=q1)"
+    r"|SetEnvironmentVariable\(\s*['\"](?P<n2>[A-Za-z_]\w*)['\"]\s*,\s*(?P<q2>['\"])"
+    r"(?P<v2>[^'\"\r\n]*)(?P=q2)"
+    r"|(?im:^\s*set\s+\"?(?P<n3>[A-Za-z_]\w*)=(?P<v3>[^\"\r\n]*))", re.IGNORECASE)
+
+
+def _unrewritten(script: str) -> list[Found]:
+    """The credentials of a script in a language fixbot does not rewrite (PowerShell, cmd): the
+    known formats anywhere, and random values of credential-like names assigned as quoted
+    strings; non-overlapping, in order."""
+    found = credentials(script, None)
+    for m in _ASSIGNED.finditer(script):
+        k = next(k for k in "123" if m.group(f"n{k}") is not None)
+        at = m.start(f"v{k}")
+        value = m.group(f"v{k}")
+        found += [Found(f.kind, f.label, at + f.start, at + f.end)
+                  for f in credentials(value, m.group(f"n{k}"))]
+    found.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    out: list[Found] = []
+    for f in found:
+        if not out or f.start >= out[-1].end:
+            out.append(f)
+    return out
 
 
 class Plan:
@@ -116,7 +157,7 @@ class Plan:
             return
         g = self._group(site)
         for f in found:
-            m = self._secret(f, f.value(text), site.name, site.where)
+            m = self._secret(f, f.value(text), key_of(text, f, site.name), site.where)
             g.moved.append(m)
             g.replace(site.node, f.start, f.end, f"${{{{ secrets.{m.secret.name} }}}}")
 
@@ -128,7 +169,7 @@ class Plan:
         elif lang == "python":
             self._python_inline(site, script)
         else:
-            for f in credentials(script, None):
+            for f in _unrewritten(script):
                 self._leave(site, f, script, f"a `{site.shell or lang}` script, which fixbot "
                             "does not rewrite")
         for path in site.scripts:
@@ -176,7 +217,7 @@ class Plan:
                            "other": "it is in a `$'…'` string"}[seg.quoting]
                     self._leave(site, f, piece, why)
                     continue
-                m = self._secret(f, script[at:end], seg.name, site.where)
+                m = self._secret(f, script[at:end], key_of(piece, f, seg.name), site.where)
                 var = self._variable(site, g, m.secret.name, script)
                 spot = shell_spots.splice(seg.start, seg.end, seg.outer, at, end, var, seg.quoting)
                 if spot is None:
