@@ -79,8 +79,8 @@ class FileEdit:
     a step runs, whose literal credential now reads the step's environment)."""
 
     path: str  # relative to the repository root, "/" separators
-    before: str  # its whole text as read
-    after: str  # its whole new text
+    before: str = field(repr=False)  # its whole text as read (it holds the credential)
+    after: str = field(repr=False)  # its whole new text
 
 
 @dataclass(frozen=True)

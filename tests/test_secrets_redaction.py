@@ -288,9 +288,6 @@ def test_repr_hides_the_value(repo: Path) -> None:
         assert not leaks(repr(c.edits)), f"repr of the edits of {c.location}: {leaks(repr(c.edits))}"
 
 
-@pytest.mark.xfail(strict=True, reason="fixbot.types.FileEdit keeps the script's whole text before "
-                   "the change (the credential) in its repr, so repr(Change) of a change that edits a "
-                   "Python script shows the value; FileEdit.before needs field(repr=False)")
 def test_repr_of_a_change_that_edits_a_script_hides_the_value(repo: Path) -> None:
     changes = [c for r in _results(repo) for c in r.changes if c.files]
     assert changes

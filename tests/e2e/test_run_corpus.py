@@ -19,7 +19,9 @@ BRANCH = "fixbot/harden-workflows"
 
 def test_run_matches_fix_on_corpus_repositories(sb: Sandbox, forge: Forge, corpus_tree: Path,
                                                  tmp_path: Path) -> None:
-    transforms = list(REGISTRY.values())
+    # the hardening lane alone: a credential the corpus holds goes to the second pull request,
+    # which tests/e2e/test_run_secrets_pr.py covers
+    transforms = [t for t in REGISTRY.values() if t.ID != "secrets"]
     roots = sorted(p for p in corpus_tree.iterdir() if p.is_dir())[::3]  # 33 of 99
     opened = 0
     for root in roots:

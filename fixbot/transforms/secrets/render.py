@@ -17,7 +17,7 @@ from fixbot.errors import TransformError
 from fixbot.kb import shell_spots
 from fixbot.kb.python_secrets import Moved
 from fixbot.kb.script_files import language_of_shell
-from fixbot.kb.secret_values import Found, credential_name, find, redacted
+from fixbot.kb.secret_values import Found, credential_name, find, is_random_literal, redacted
 from fixbot.transforms.secrets.extract import Site
 from fixbot.transforms.secrets.names import Namer, free_variable, secret_ref
 from fixbot.types import Change, Edit, FileEdit, Finding, Note, SecretValue
@@ -155,6 +155,12 @@ class Plan:
                 self._leave(site, f, text, "a called workflow's `with:` cannot read `secrets`; "
                             "pass it under `secrets:` (the called workflow must declare it)")
             return
+        try:  # a scalar whose text is not its value one for one (escapes): this one stays
+            yamledit.splice_scalar(self.wf.doc, site.node, [(f.start, f.end, "x") for f in found])
+        except TransformError as e:
+            for f in found:
+                self._leave(site, f, text, f"the edit cannot be written ({e})")
+            return
         g = self._group(site)
         for f in found:
             m = self._secret(f, f.value(text), key_of(text, f, site.name), site.where)
@@ -243,6 +249,8 @@ class Plan:
     def _python_inline(self, site: Site, script: str) -> None:
         from fixbot.kb.python_secrets import rewrite
 
+        if not _may_hold(script):
+            return
         g = self._group(site)
         out = rewrite(script, lambda f, key: self.namer.fresh(f, key))
         for why in out.left:
@@ -263,7 +271,7 @@ class Plan:
         from fixbot.kb.python_secrets import rewrite
 
         before = self.ctx.read_text(path)
-        if before is None:
+        if before is None or not _may_hold(before):
             return
         out = rewrite(before, lambda f, key: self.namer.fresh(f, key))
         for why in out.left:
@@ -308,6 +316,28 @@ class Plan:
             else:
                 raise TransformError("the step's `env:` is not a mapping")
         return edits
+
+
+def _may_hold(source: str) -> bool:
+    """Whether a Python source has a string literal the codemod could move: one holding a
+    known credential format, or a random-looking one (the name rule's candidates). Python's
+    own tokenizer finds the literals; most scripts have neither, and skip the codemod's
+    full parse with scope analysis. A source the tokenizer rejects goes to the codemod, which
+    says why it cannot read it."""
+    import io
+    import tokenize
+
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type != tokenize.STRING:
+                continue
+            body = tok.string.lstrip("rRbBuUfF")
+            body = body[3:-3] if body[:3] in ('"""', "'''") else body[1:-1]
+            if find(body, None) or any(is_random_literal(w) for w in body.split()):
+                return True
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return True
+    return False
 
 
 def _take(g: _Group, moved: tuple[Moved, ...], where: str) -> None:
