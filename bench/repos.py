@@ -125,6 +125,16 @@ def audit_total(keyed: Keyed, ident: str, only: set[str] | None = None) -> int:
     return sum(n for (f, i, _), n in keyed.items() if i == ident and (only is None or f in only))
 
 
+def by_route(keyed: Keyed) -> Keyed:
+    """The findings keyed by file, audit id and route, without the text zizmor quotes: a
+    finding whose quoted command fixbot rewrote (``${{ secrets.X }}`` -> ``"${X}"``) is the
+    same finding at the same place."""
+    out: Keyed = Counter()
+    for (f, ident, loc), n in keyed.items():
+        out[(f, ident, loc.partition(": ")[0])] += n
+    return out
+
+
 def new_keyed(before: Keyed, after: Keyed) -> Keyed:
     """Findings ``after`` has beyond ``before`` (same file, audit id and location)."""
     return after - before

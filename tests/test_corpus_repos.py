@@ -50,7 +50,13 @@ EXCESSIVE_BAR = 0.90
 EXCESSIVE_FLOOR = {"regular": 0.88, "pedantic": 0.77, "auditor": 0.77}
 DECIDED_FLOOR = 0.95
 # New zizmor findings (audit id -> why it is accepted). Empty: none is accepted.
-ALLOWED_NEW: dict[str, str] = {}
+ALLOWED_NEW: dict[str, str] = {
+    "secrets-outside-env": (
+        "auditor persona: a job that reads a secret should use a deployment environment. The "
+        "secrets transform makes a job read `${{ secrets.NAME }}` where the workflow held the "
+        "credential in plain text (which no audit of this persona reported); choosing an "
+        "environment is the maintainer's call"),
+}
 
 
 @dataclass
@@ -192,7 +198,9 @@ def test_every_workflow_fixed_with_the_cache_keeps_every_byte_outside_its_edits(
     # unchanged workflows): the copy keeps time stamps, so only written files differ
     a, b = snapshot(fixed.before), snapshot(fixed.after)
     assert set(a) == set(b)
-    assert {f for f in a if a[f] != b[f]} == {rel(fixed.after, r.path) for r in changed}
+    scripts = {f"{rel(fixed.after, r.path).split('/.github/', 1)[0]}/{fe.path}"
+               for r in changed for c in r.changes for fe in c.files}  # written with the workflow
+    assert {f for f in a if a[f] != b[f]} == {rel(fixed.after, r.path) for r in changed} | scripts
     print(f"\nrepos + cache: {len(changed)} of {len(fixed.results)} workflows changed "
           f"({inserted_only} by insertions only); every byte outside the edits kept")
     again = bench_repos.fix_roots(sorted(p for p in fixed.after.iterdir() if p.is_dir()), fixed.cache,
@@ -315,7 +323,8 @@ def test_zizmor_excessive_permissions_reach_the_issues_bar(
 
 def test_no_new_zizmor_finding_in_any_persona(
         zizmor_found: dict[str, tuple[Counter[Any], Counter[Any]]]) -> None:
-    new = {p: bench_repos.new_keyed(before, after) for p, (before, after) in zizmor_found.items()}
+    new = {p: bench_repos.new_keyed(bench_repos.by_route(before), bench_repos.by_route(after))
+           for p, (before, after) in zizmor_found.items()}
     for p, grown in new.items():
         by_audit = Counter(i for (_, i, _), n in grown.items() for _ in range(n))
         print(f"\nnew zizmor findings ({p}): {dict(by_audit) or 'none'}")

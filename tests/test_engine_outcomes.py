@@ -132,9 +132,9 @@ def test_real_transforms_one_fails_the_other_applies() -> None:
     r = engine.process("ci.yml", CHECKOUT_WITH_SCALAR, transforms)
     assert r.status == "changed"
     assert r.updated == CHECKOUT_WITH_SCALAR.replace("on: push\n", "on: push\npermissions:\n  contents: read\n")
-    assert [(o.transform, o.status) for o in r.outcomes] == [("persist-credentials", "failed"),
-                                                             ("permissions", "applied"),
-                                                             ("secrets", "skipped")]
+    assert [(o.transform, o.status) for o in r.outcomes] == [("secrets", "skipped"),
+                                                             ("persist-credentials", "failed"),
+                                                             ("permissions", "applied")]
     assert r.notes == [Note("persist-credentials", "", (
         "not applied to this file: jobs.test.steps[0]: `with:` is not a mapping (the other "
         "transforms' changes were applied and checked on their own)"))]

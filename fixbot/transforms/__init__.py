@@ -14,9 +14,11 @@ from fixbot.types import Transform
 
 # Typed as the Protocol, so that mypy checks every module against it.
 _MODULES: tuple[Transform, ...] = (
+    # first: the others analyse the scripts as it leaves them (`${{ secrets.X }}` read from the
+    # step's env:), so that a second run, which sees them that way, decides the same
+    secrets,
     persist_credentials,
     permissions,  # after persist-credentials: it analyses the checkouts as they end up
-    secrets,  # last: its changes go to a pull request of their own (they need a person first)
 )
 REGISTRY: dict[str, Transform] = {m.ID: m for m in _MODULES}
 

@@ -27,6 +27,8 @@ from fixbot.yamlmodel import Mapping, Scalar
 ID = "secrets"
 HARDENING = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
              "security-hardening-for-github-actions#using-secrets")
+FORKS = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
+         "using-secrets-in-github-actions#using-secrets-in-a-workflow")
 CREATING = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
             "using-secrets-in-github-actions#creating-secrets-for-a-repository")
 
@@ -235,6 +237,11 @@ class Plan:
             name = secret_ref(script[start:end])
             if name is None or quoting in ("heredoc-quoted", "comment", "other"):
                 continue
+            if name == "GITHUB_TOKEN":
+                # the job token is a plain token (nothing the shell would run), and in the
+                # step's env: it would reach every program of the step, not just the one
+                # command it was written into: it stays where it is
+                continue
             var = self._variable(site, g, name, script)
             spot = shell_spots.splice(start, end, outer, start, end, var, quoting) \
                 if quoting != "single" else None
@@ -298,7 +305,7 @@ class Plan:
                         f"edit cannot be written ({e}); move it into a secret by hand and "
                         "rotate it")))
                 continue
-            out.append(_change(g, edits))
+            out.append(_change(g, edits, "pull_request" in self.wf.triggers()))
         return out + self.notes
 
     def _edits(self, g: _Group) -> list[Edit]:
@@ -354,7 +361,7 @@ def _a(label: str) -> str:
     return ("an " if label[:1].lower() in "aeiou" or label.startswith("npm") else "a ") + label
 
 
-def _change(g: _Group, edits: list[Edit]) -> Change:
+def _change(g: _Group, edits: list[Edit], forks: bool = False) -> Change:
     secrets = tuple(dict.fromkeys(m.secret for m in g.moved))
     names = list(dict.fromkeys(s.name for s in secrets))
     parts: list[str] = []
@@ -374,6 +381,11 @@ def _change(g: _Group, edits: list[Edit]) -> Change:
             "context at run time and behaves as before once the secret exists, so this pull "
             "request waits for a person: create the secret, then merge, then rotate the "
             f"credential ([using secrets]({CREATING})).")
+        if forks:
+            why.append("This workflow runs on `pull_request`: runs for pull requests from forks "
+                       "get no secrets, so there the value is empty where the written one was "
+                       "not; check that the steps reading it are skipped or tolerate that on "
+                       f"forks ([secrets and forks]({FORKS})).")
     if g.env:
         why.append("The script reads " + ", ".join(f"`{v}`" for v in g.env)
                    + " from the step's `env:`, quoted for its shell.")
