@@ -23,6 +23,11 @@ class RepoContext:
     read_text: Callable[[str], str | None] = field(default=lambda _path: None)
     # the action.yml of remote actions (no source: the knowledge base alone decides them)
     actions: Metadata = field(default_factory=Metadata)
+    # the repository's workflow files (paths from its root), for what a transform decides
+    # across them (the secrets transform names one secret per credential repository-wide)
+    workflows: tuple[str, ...] = ()
+    # what transforms work out once per repository, by a key of their own
+    memo: dict[str, object] = field(default_factory=dict, repr=False)
 
     _parsed: dict[str, Document | None] = field(default_factory=dict, repr=False)
 

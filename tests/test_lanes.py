@@ -24,7 +24,9 @@ WORKFLOW = ("on: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:
             "      - uses: actions/checkout@v4\n      - run: python scripts/publish.py\n"
             "      - run: ./release.sh\n        env:\n"
             f"          RELEASE_TOKEN: {TOKEN}\n")
-SCRIPT = f'import sys\n\nAPI_TOKEN = "{TOKEN}"  # the bot\'s\nprint(sys.argv)\n'
+# another credential than the workflow's (one value would be one secret: test_secrets_repository)
+SCRIPT_TOKEN = "ghp_" + "Pw3Nc8Rf1Tg6Yh4Uj9Ik2Ol5Qa7Sd0Zx3Cv8"  # made up
+SCRIPT = f'import sys\n\nAPI_TOKEN = "{SCRIPT_TOKEN}"  # the bot\'s\nprint(sys.argv)\n'
 
 
 def repo(tmp_path: Path, workflow: str = WORKFLOW, script: str = SCRIPT) -> Path:
@@ -137,7 +139,7 @@ def test_fix_writes_the_script_and_diff_shows_it(tmp_path: Path,
     assert (root / "scripts/publish.py").read_text() == SCRIPT  # --diff writes nothing
     assert main(["fix", str(root)]) == 0
     script = (root / "scripts/publish.py").read_text()
-    assert TOKEN not in script and "os.environ" in script
+    assert SCRIPT_TOKEN not in script and "os.environ" in script
     assert main(["fix", "--check", str(root)]) == 0  # a second run changes nothing
 
 

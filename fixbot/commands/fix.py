@@ -226,6 +226,11 @@ def _sigint_between_files() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def _workflows_of(root: Path) -> tuple[str, ...]:
+    """The workflow files of the repository at ``root`` (paths from the root), sorted."""
+    return tuple(sorted(t.repo_path for t in files.discover([str(root)]) if t.root == root))
+
+
 def _process_chunk(targets: list[files.Target], ids: tuple[str, ...],
                    actions: Metadata | None = None,
                    out: list[FileResult] | None = None) -> list[FileResult]:
@@ -239,7 +244,8 @@ def _process_chunk(targets: list[files.Target], ids: tuple[str, ...],
     for t in targets:
         ctx = contexts.get(t.root)
         if ctx is None:
-            ctx = contexts[t.root] = RepoContext(files.repo_reader(t.root), actions=actions)
+            ctx = contexts[t.root] = RepoContext(files.repo_reader(t.root), actions=actions,
+                                                 workflows=_workflows_of(t.root))
         out.append(engine.process_target(t, transforms, ctx))
     return out
 

@@ -98,8 +98,9 @@ def analyze(checkout: gitops.Checkout, transforms: Sequence[Transform], name: st
     them (and what relies on them) before anything is written. ``keep`` keeps one lane's
     changes (:func:`engine.process`)."""
     actions = actions or Metadata()
-    ctx = RepoContext(checkout.read_text, actions=actions)
     targets = files.discover([str(checkout.path)])
+    ctx = RepoContext(checkout.read_text, actions=actions,
+                      workflows=tuple(sorted(t.repo_path for t in targets)))
     if actions.source is not None:
         asked = action_fetch.prefetch(actions, _texts(targets))
         log.debug("%s: looked up the metadata of %d action reference(s)", name, asked)

@@ -62,11 +62,12 @@ class Rewrite:
     left: tuple[str, ...]  # why a found credential was left alone (no value in the text)
 
 
-def rewrite(source: str, name_for: NameFor, finder: Finder | None = None) -> Rewrite:
+def rewrite(source: str, name_for: NameFor, finder: Finder | None = None,
+            known: Callable[[str], str | None] | None = None) -> Rewrite:
     """Move the credentials of ``source`` into ``os.environ`` reads. ``name_for(found, assigned)``
     proposes a name, called once per distinct value in source order; distinct values proposed the
     same name get ``_2``, ``_3`` … ``finder`` defaults to ``secret_values.find``."""
-    command = MoveCredentials(CodemodContext(), name_for, finder or find)
+    command = MoveCredentials(CodemodContext(), name_for, finder or find, known)
     result = transform_module(command, source)
     if isinstance(result, TransformFailure):
         if isinstance(result.error, cst.ParserSyntaxError):
@@ -98,9 +99,11 @@ class MoveCredentials(VisitorBasedCodemodCommand):
     DESCRIPTION = "Hardcoded credentials in string literals read os.environ instead."
     METADATA_DEPENDENCIES = (ParentNodeProvider, PositionProvider, ScopeProvider)
 
-    def __init__(self, context: CodemodContext, name_for: NameFor, finder: Finder) -> None:
+    def __init__(self, context: CodemodContext, name_for: NameFor, finder: Finder,
+                 known: Callable[[str], str | None] | None = None) -> None:
         super().__init__(context)
         self.name_for = name_for
+        self.known = known  # the name a credential already has elsewhere (by its value)
         self.finder = finder
         self.moved: list[Moved] = []
         self.left: list[str] = []
@@ -248,6 +251,10 @@ class MoveCredentials(VisitorBasedCodemodCommand):
               line: int, quote: str) -> cst.Subscript:
         secret = found.value(value)
         name = self.names.get(secret)
+        if name is None and self.known is not None:
+            name = self.known(secret)
+            if name is not None:
+                self.names[secret] = name
         if name is None:
             proposed = self.name_for(found, self._assigned_name(node))
             name, n = proposed, 1

@@ -28,7 +28,38 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
     if root is None:
         return []
     names, by_key = referenced(to_plain(root))
-    plan = render.Plan(wf, ctx, Namer(names, by_key))
+    namer = Namer(names, by_key)
+    namer.adopt(repository(ctx))
+    plan = render.Plan(wf, ctx, namer)
     for site in extract.sites(wf, ctx):
         plan.add(site)
     return plan.findings()
+
+
+def repository(ctx: RepoContext) -> Namer:
+    """The secret names of the repository's credentials: its workflows planned one after the
+    other in path order with one :class:`Namer`, so that the same credential gets the same
+    name in every file and two credentials never share one, whichever file is analysed first
+    and in whichever process. Worked out once per repository context."""
+    found = ctx.memo.get(ID)
+    if isinstance(found, Namer):
+        return found
+    repo = Namer()
+    docs = [(p, ctx.parse(p)) for p in ctx.workflows]
+    for _, doc in docs:
+        if doc is not None and doc.root is not None:
+            refs, keys = referenced(to_plain(doc.root))
+            repo.referenced |= refs
+            for k, v in keys.items():
+                repo.by_key.setdefault(k, v)
+    for path, doc in docs:
+        if doc is None:
+            continue
+        other = Workflow(path, doc)
+        if other.root is None:
+            continue
+        plan = render.Plan(other, ctx, repo)
+        for site in extract.sites(other, ctx):
+            plan.add(site)
+    ctx.memo[ID] = repo
+    return repo

@@ -89,6 +89,23 @@ class Namer:
         return proposed, proposed in self.referenced
 
 
+    def known(self, value: str) -> str | None:
+        """The name credential ``value`` already has (in this workflow or the repository)."""
+        return self._by_value.get(value)
+
+    def record(self, value: str, name: str) -> None:
+        """Credential ``value`` goes by ``name`` (named by the Python codemod)."""
+        self._by_value.setdefault(value, name)
+        self._taken.add(name)
+
+    def adopt(self, repo: Namer) -> None:
+        """Start from the names the repository's workflows give (:func:`repository`): one
+        secret per credential across the repository, never one name for two credentials."""
+        self.referenced |= repo.referenced
+        self.by_key = {**repo.by_key, **self.by_key}
+        self._by_value = {**repo._by_value, **self._by_value}
+        self._taken |= repo._taken
+
     def fresh(self, found: Found, key: str | None) -> str:
         """A new secret name for a credential whose value the caller keeps to itself (the
         Python codemod names each distinct value once)."""

@@ -259,7 +259,9 @@ class Plan:
         if not _may_hold(script):
             return
         g = self._group(site)
-        out = rewrite(script, lambda f, key: self.namer.fresh(f, key))
+        out = rewrite(script, lambda f, key: self.namer.fresh(f, key), known=self.namer.known)
+        for mv in out.moved:
+            self.namer.record(mv.value, mv.name)
         for why in out.left:
             self.notes.append(Note(ID, site.location, f"left alone in {site.where}: {why}"))
         if not out.moved:
@@ -280,7 +282,9 @@ class Plan:
         before = self.ctx.read_text(path)
         if before is None or not _may_hold(before):
             return
-        out = rewrite(before, lambda f, key: self.namer.fresh(f, key))
+        out = rewrite(before, lambda f, key: self.namer.fresh(f, key), known=self.namer.known)
+        for mv in out.moved:
+            self.namer.record(mv.value, mv.name)
         for why in out.left:
             self.notes.append(Note(ID, site.location, f"left alone in `{path}`: {why}"))
         if not out.moved:
