@@ -559,12 +559,34 @@ def splice_scalar(doc: Document, node: Scalar, repls: Seq[tuple[int, int, str]])
         elif node.style == "'":
             raw = new.replace("'", "''")
         parts.append((where(start), where(end), raw))
+    if node.style is None and _in_flow(doc, node) and any(c in new_value for c in ",[]{}#"):
+        # a plain scalar inside `{…}` or `[…]` ends at a flow indicator: `${{ x }}` there would
+        # be a nested mapping; the value is written single-quoted instead (one line, no escapes)
+        return Edit(node.start, node.end, "'" + new_value.replace("'", "''") + "'",
+                    SetOp(node.path, new_value))
     lo = min(p[0] for p in parts)
     hi = max(p[1] for p in parts)
     chunk = text[lo:hi]
     for s, e, raw in parts:  # right to left
         chunk = chunk[:s - lo] + raw + chunk[e - lo:]
     return Edit(lo, hi, chunk, SetOp(node.path, new_value))
+
+
+def _in_flow(doc: Document, node: Scalar) -> bool:
+    """Whether ``node`` sits inside a flow mapping or sequence (``{…}``, ``[…]``)."""
+    at: YNode | None = doc.root
+    for step in node.path:
+        if isinstance(at, Mapping):
+            if at.flow:
+                return True
+            at = at.get(step) if isinstance(step, str) else None
+        elif isinstance(at, Sequence):
+            if at.flow:
+                return True
+            at = at.items[step] if isinstance(step, int) and step < len(at.items) else None
+        else:
+            break
+    return False
 
 
 def _value_offsets(text: str, node: Scalar, value: str

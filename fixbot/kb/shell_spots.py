@@ -3,7 +3,8 @@
 The secrets transform moves a credential written into a ``run:`` script into the step's
 environment, and a ``${{ secrets.X }}`` expression likewise. What replaces it depends on the
 quoting around it, which tree-sitter-bash tells: unquoted, inside double quotes, inside single
-quotes, in a here-document (with or without a quoted delimiter) or in a comment. ``${{ }}``
+quotes, in a here-document (with or without a quoted delimiter), in a ``[[ ]]`` or ``case``
+pattern or in a comment. ``${{ }}``
 expressions are swapped for same-length placeholder words before parsing, so every offset is an
 offset of the script as written (with LF line ends).
 """
@@ -18,7 +19,8 @@ import tree_sitter
 from fixbot.kb.expressions import swap_out
 from fixbot.kb.shell import _parser
 
-Quoting = Literal["unquoted", "double", "single", "heredoc", "heredoc-quoted", "comment", "other"]
+Quoting = Literal["unquoted", "double", "single", "heredoc", "heredoc-quoted", "comment", "pattern",
+                  "other"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ def _walk(node: tree_sitter.Node, text: str, out: list[Segment], name: str | Non
             pos = max(pos, c.end_byte)
         if node.end_byte > pos:
             out.append(Segment(pos, node.end_byte, quoting))
+        return
+    if t in ("extglob_pattern", "regex"):
+        # `[[ $x == PAT ]]`, `[[ $x =~ RE ]]`, `case … in PAT)`: a glob or regex, not a word
+        out.append(Segment(node.start_byte, node.end_byte, "pattern", name))
         return
     if t in ("ansi_c_string", "translated_string"):
         out.append(Segment(node.start_byte, node.end_byte, "other", name))

@@ -219,11 +219,17 @@ class Plan:
             piece = script[seg.start:seg.end]
             for f in credentials(piece, seg.name):
                 at, end = seg.start + f.start, seg.start + f.end
-                if seg.quoting in ("comment", "heredoc-quoted", "other"):
+                if seg.quoting in ("comment", "heredoc-quoted", "pattern", "other"):
                     why = {"comment": "it is in a comment",
                            "heredoc-quoted": "it is in a here-document that expands no variable",
+                           "pattern": "it is in a pattern (`[[ == ]]`, `=~` or `case`), where "
+                                      "fixbot does not rewrite",
                            "other": "it is in a `$'…'` string"}[seg.quoting]
                     self._leave(site, f, piece, why)
+                    continue
+                if seg.quoting != "single" and _escaped(script, at, end):
+                    self._leave(site, f, piece, "it is written with a backslash escape or a "
+                                "line continuation, so the script's value is not the text written")
                     continue
                 m = self._secret(f, script[at:end], key_of(piece, f, seg.name), site.where)
                 var = self._variable(site, g, m.secret.name, script)
@@ -235,7 +241,7 @@ class Plan:
                 g.replace(site.node, *spot)
         for start, end, quoting, outer in parsed.expressions:
             name = secret_ref(script[start:end])
-            if name is None or quoting in ("heredoc-quoted", "comment", "other"):
+            if name is None or quoting in ("heredoc-quoted", "comment", "pattern", "other"):
                 continue
             if name == "GITHUB_TOKEN":
                 # the job token is a plain token (nothing the shell would run), and in the
@@ -327,6 +333,17 @@ class Plan:
             else:
                 raise TransformError("the step's `env:` is not a mapping")
         return edits
+
+
+def _escaped(script: str, at: int, end: int) -> bool:
+    """Whether the shell reads ``script[at:end]`` (unquoted, in double quotes or in a
+    here-document) as other text than written: a backslash inside it or just before it, or a
+    backslash after it that joins the next line or character to the word."""
+    if "\\" in script[at:end] or script[max(at - 1, 0):at] == "\\" \
+            or script[max(at - 2, 0):at] == "\\\n":
+        return True
+    after = script[end:end + 2]
+    return after[:1] == "\\" and (after[1:] == "\n" or after[1:].isalnum() or after[1:] == "_")
 
 
 def _may_hold(source: str) -> bool:
