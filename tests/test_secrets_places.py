@@ -3,8 +3,8 @@ its place: a workflow (and, for ``python-file``, the repository script a step ru
 value under its name, run through :func:`fixbot.engine.process`.
 
 A case is *flagged* when a change carries a :class:`~fixbot.types.SecretValue` holding the
-credential, or when a ``secrets`` note says it was left alone (PowerShell scripts are not
-rewritten) naming its redacted form at the case's location. Precision and recall are printed,
+credential, or when a ``secrets`` note says it was left alone (a comment, a verbatim string, a
+``cmd`` script…) naming its redacted form at the case's location. Precision and recall are printed,
 overall and per place: recall must be 100% and no look-alike may be flagged. A flagged case that
 is not a note must have changed the file (the engine's guard passed: status ``changed``) and the
 credential must be gone from every output (the workflow and the script that changed with it).
@@ -282,9 +282,10 @@ def test_precision_and_recall_in_place(outcomes: list[Outcome]) -> None:
 
 
 def test_notes_only_where_a_script_is_not_rewritten(outcomes: list[Outcome]) -> None:
-    """Only PowerShell scripts keep their credential (with a note); everywhere else it moves."""
+    """Every credential of the set moves, in bash and PowerShell scripts alike: none of its
+    places is one fixbot leaves with a note (a comment, a verbatim here-string, `cmd`)."""
     for i, o in enumerate(outcomes):
-        if o.case["expect"] != "none" and o.case["place"] != "run-pwsh":
+        if o.case["expect"] != "none":
             assert o.by_change, f"{_id(i, o.case)} was only noted:\n{o.result.notes}"
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from fixbot import yamledit
 from fixbot.errors import TransformError
-from fixbot.kb import shell_spots
+from fixbot.kb import pwsh_spots, shell_spots
 from fixbot.kb.python_secrets import Moved
-from fixbot.kb.script_files import language_of_shell
+from fixbot.kb.script_files import EITHER_DEFAULT, language_of_shell
 from fixbot.kb.secret_values import Found, credential_name, find, is_random_literal, redacted
 from fixbot.transforms.secrets.extract import Site
 from fixbot.transforms.secrets.names import Namer, free_variable, secret_ref
@@ -97,7 +97,7 @@ _ASSIGNED = re.compile(
 
 
 def _unrewritten(script: str) -> list[Found]:
-    """The credentials of a script in a language fixbot does not rewrite (PowerShell, cmd): the
+    """The credentials of a script fixbot does not rewrite (cmd, PowerShell it cannot parse): the
     known formats anywhere, and random values of credential-like names assigned as quoted
     strings; non-overlapping, in order."""
     found = credentials(script, None)
@@ -174,12 +174,16 @@ class Plan:
         lang = language_of_shell(site.shell)
         if lang == "bash":
             self._bash(site, script)
+        elif lang == "pwsh":
+            self._pwsh(site, script)
         elif lang == "python":
             self._python_inline(site, script)
         else:
+            why = (f"a `{site.shell or lang}` script, which fixbot does not rewrite"
+                   if site.shell != EITHER_DEFAULT else "the step runs in bash or in PowerShell "
+                   "depending on the runner, and no one text reads a variable in both")
             for f in _unrewritten(script):
-                self._leave(site, f, script, f"a `{site.shell or lang}` script, which fixbot "
-                            "does not rewrite")
+                self._leave(site, f, script, why)
         for path in site.scripts:
             self._python_file(site, path)
 
@@ -258,6 +262,61 @@ class Plan:
                 continue
             g.inline.append(name)
             g.replace(site.node, *spot)
+
+    def _pwsh(self, site: Site, script: str) -> None:
+        """A PowerShell script: each credential, and each ``${{ secrets.X }}``, read from the
+        step's env instead, quoted for where it is (:mod:`fixbot.kb.pwsh_spots`)."""
+        parsed = pwsh_spots.read(script)
+        if parsed.error is not None:
+            for f in _unrewritten(script):
+                self._leave(site, f, script, parsed.error)
+            return
+        # what moves, per segment: a credential (Found) or the secret a ${{ }} names (str)
+        moving: dict[pwsh_spots.Segment, list[tuple[int, int, Found | str]]] = {}
+        for seg in parsed.segments:
+            piece = script[seg.start:seg.end]
+            for f in credentials(piece, seg.name):
+                at, end = seg.start + f.start, seg.start + f.end
+                why = parsed.splice(seg, [(at, end, "NAME")])
+                if isinstance(why, str):
+                    self._leave(site, f, piece, why)
+                else:
+                    moving.setdefault(seg, []).append((at, end, f))
+        for start, end, held in parsed.expressions:
+            name = secret_ref(script[start:end])
+            if name is None or name == "GITHUB_TOKEN" or held is None:
+                continue  # GITHUB_TOKEN stays inline: see _bash
+            if held.quoting in ("double", "here", "single", "bare") and \
+                    not isinstance(parsed.splice(held, [(start, end, "NAME")]), str):
+                moving.setdefault(held, []).append((start, end, name))
+        trial = [parsed.splice(seg, [(a, e, "NAME") for a, e, _ in items]) for seg, items in moving.items()]
+        edits = sorted(x for spots in trial if not isinstance(spots, str) for x in spots)
+        new = script
+        for lo, hi, text in reversed(edits):
+            new = new[:lo] + text + new[hi:]
+        if any(isinstance(spots, str) for spots in trial) or pwsh_spots.read(new).error is not None:
+            for seg, items in moving.items():  # never expected: the rewritten script must parse
+                for _, _, what in items:
+                    if isinstance(what, Found):
+                        self._leave(site, what, script[seg.start:seg.end],
+                                    "the script would not parse with it rewritten")
+            return
+        g = self._group(site)
+        for seg, items in moving.items():
+            spans: list[tuple[int, int, str]] = []
+            for at, end, what in items:
+                if isinstance(what, Found):
+                    piece = script[seg.start:seg.end]
+                    m = self._secret(what, script[at:end], key_of(piece, what, seg.name), site.where)
+                    g.moved.append(m)
+                    spans.append((at, end, self._variable(site, g, m.secret.name, script)))
+                else:
+                    g.inline.append(what)
+                    spans.append((at, end, self._variable(site, g, what, script)))
+            spots = parsed.splice(seg, spans)
+            assert not isinstance(spots, str)
+            for spot in spots:
+                g.replace(site.node, *spot)
 
     def _python_inline(self, site: Site, script: str) -> None:
         from fixbot.kb.python_secrets import rewrite
