@@ -144,8 +144,7 @@ def test_flow_sequence_with_input(tmp_path: Path) -> None:
 
 # --- places fixbot does not rewrite must be reported -------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="only env/with/secrets/credentials/run are read: a "
-                   "credential elsewhere stays without a word")
+
 def test_matrix_and_if_are_noted(tmp_path: Path) -> None:
     wf = HEAD + ("    strategy:\n      matrix:\n"
                  f"        token: [{PAT}, other]\n"
@@ -163,7 +162,6 @@ def test_matrix_and_if_are_noted(tmp_path: Path) -> None:
         f"`jobs.a.steps[0].if`: {tail}"]
 
 
-@pytest.mark.xfail(strict=True, reason="local actions are not read")
 def test_local_composite_action_is_noted(tmp_path: Path) -> None:
     action = ("name: x\nruns:\n  using: composite\n  steps:\n"
               f'    - run: curl -H "Authorization: token {PAT}" https://x\n      shell: bash\n')
@@ -175,3 +173,28 @@ def test_local_composite_action_is_noted(tmp_path: Path) -> None:
         "local action `.github/actions/x/action.yml` (line 5), used by step 1 of job `a`: an "
         "action cannot read `secrets`; pass it from the workflow as an input, move it into a "
         "secret by hand and rotate it (it stays in the git history)"]
+
+
+# --- the Python codemod: every step that runs the script must get the variable ----------------
+
+@pytest.mark.xfail(strict=True, reason="ScriptReader lists only the Python files a step runs "
+                   "directly (depth 0): a step running the same script through `make` or a shell "
+                   "script gets no env, and the rewritten script raises KeyError there")
+def test_script_also_run_through_make_and_a_shell_script(tmp_path: Path) -> None:
+    """`tools/x.py` is run by one step directly and by two others through `make release` and
+    `bash scripts/deploy.sh`. The codemod rewrote it to `os.environ["GH_PAT"]` and only the
+    direct step got `GH_PAT`: the other two jobs now fail. Either every step that runs it gets
+    the variable (this output), or the script stays with a note."""
+    wf = HEAD + ("    steps:\n      - run: python tools/x.py\n"
+                 "  m:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make release\n"
+                 "  s:\n    runs-on: ubuntu-latest\n    steps:\n      - run: bash scripts/deploy.sh\n")
+    extra = {"tools/x.py": f'import requests\nTOKEN = "{PAT}"\nrequests.get("https://x", '
+                           'headers={"Authorization": "token " + TOKEN})\n',
+             "Makefile": "release:\n\tpython tools/x.py\n",
+             "scripts/deploy.sh": "#!/bin/bash\npython tools/x.py\n"}
+    result = run(tmp_path, wf, extra)
+    env = "        env:\n          GH_PAT: ${{ secrets.GH_PAT }}\n"
+    assert result.updated == HEAD + (
+        "    steps:\n      - run: python tools/x.py\n" + env
+        + "  m:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make release\n" + env
+        + "  s:\n    runs-on: ubuntu-latest\n    steps:\n      - run: bash scripts/deploy.sh\n" + env)

@@ -14,9 +14,9 @@ from typing import Literal
 
 from fixbot.kb.script_files import ScriptReader, repo_dir, run_defaults
 from fixbot.workflow import RepoContext, Workflow, scalar_text
-from fixbot.yamlmodel import Mapping, Scalar, to_plain
+from fixbot.yamlmodel import Mapping, Scalar, Sequence, to_plain
 
-SiteKind = Literal["value", "run"]
+SiteKind = Literal["value", "run", "elsewhere", "action"]
 
 
 @dataclass
@@ -32,6 +32,50 @@ class Site:
 
 
 def sites(wf: Workflow, ctx: RepoContext) -> Iterator[Site]:
+    """Every place of the workflow that fixbot rewrites, then (kind ``elsewhere``) every other
+    string value, where a credential is only reported, and (kind ``action``) each local action
+    a step uses (``uses: ./path``), whose ``action.yml`` is only reported on: an action cannot
+    read the ``secrets`` context."""
+    seen: set[int] = set()
+    for site in _sites(wf, ctx):
+        seen.add(id(site.node))
+        yield site
+    if wf.root is not None:
+        yield from _elsewhere(wf.root, seen, set())
+        for job_id, job in wf.jobs():
+            for i, step in wf.steps(job):
+                uses = step.get("uses")
+                used = scalar_text(uses)
+                if isinstance(uses, Scalar) and used and used.startswith("./"):
+                    path = used[2:].split("@")[0].strip("/")
+                    yield Site("action", uses, f"jobs.{job_id}.steps[{i}]",
+                               f"step {i + 1} of job `{job_id}`", name=path, step=step)
+
+
+def _elsewhere(node: object, seen: set[int], done: set[int]) -> Iterator[Site]:
+    """The string scalars below ``node`` (values, not keys) no other site covers."""
+    if id(node) in done:
+        return
+    done.add(id(node))
+    if isinstance(node, Mapping):
+        for _, value in node.items:
+            yield from _elsewhere(value, seen, done)
+    elif isinstance(node, Sequence):
+        for item in node.items:
+            yield from _elsewhere(item, seen, done)
+    elif isinstance(node, Scalar) and isinstance(node.value, str) and node.value \
+            and id(node) not in seen:
+        path = node.path
+        loc = ""
+        if len(path) >= 2 and path[0] == "jobs":
+            loc = f"jobs.{path[1]}"
+            if len(path) >= 4 and path[2] == "steps" and isinstance(path[3], int):
+                loc += f".steps[{path[3]}]"
+        shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        yield Site("elsewhere", node, loc, f"`{shown}`")
+
+
+def _sites(wf: Workflow, ctx: RepoContext) -> Iterator[Site]:
     root = wf.root
     if root is None:
         return

@@ -122,6 +122,7 @@ class Plan:
         self.namer = namer
         self.groups: dict[str, _Group] = {}
         self.notes: list[Note] = []
+        self._actions: set[str] = set()  # local actions reported on
 
     def _group(self, site: Site) -> _Group:
         g = self.groups.get(site.location)
@@ -144,8 +145,42 @@ class Plan:
     def add(self, site: Site) -> None:
         if site.kind == "value":
             self._value(site)
+        elif site.kind == "elsewhere":
+            self._elsewhere(site)
+        elif site.kind == "action":
+            self._action(site)
         else:
             self._run(site)
+
+    def _elsewhere(self, site: Site) -> None:
+        """A value fixbot does not rewrite (``if:``, a matrix, an input's default…): the known
+        formats in it are reported, nothing is edited."""
+        text = str(site.node.value)
+        for f in find(text, None):
+            self._leave(site, f, text, "fixbot moves credentials only out of `env:`, `with:`, "
+                        "`secrets:`, container credentials and `run:` scripts")
+
+    def _action(self, site: Site) -> None:
+        """A local action a step uses: the known formats in its ``action.yml`` are reported
+        once per workflow (an action cannot read ``secrets``: its caller passes an input)."""
+        for name in ("action.yml", "action.yaml"):
+            path = f"{site.name}/{name}" if site.name else name
+            text = self.ctx.read_text(path)
+            if text is not None:
+                break
+        else:
+            return
+        if path in self._actions:
+            return
+        self._actions.add(path)
+        for f in find(text, None):
+            shown = redacted(f.kind, f.value(text))
+            line = text.count("\n", 0, f.start) + 1
+            self.notes.append(Note(ID, site.location, (
+                f"left alone: {_a(f.label)} ({shown}) in the local action `{path}` (line "
+                f"{line}), used by {site.where}: an action cannot read `secrets`; pass it from "
+                "the workflow as an input, move it into a secret by hand and rotate it (it "
+                "stays in the git history)")))
 
     def _value(self, site: Site) -> None:
         text = str(site.node.value)
