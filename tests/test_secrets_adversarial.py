@@ -198,3 +198,23 @@ def test_script_also_run_through_make_and_a_shell_script(tmp_path: Path) -> None
         "    steps:\n      - run: python tools/x.py\n" + env
         + "  m:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make release\n" + env
         + "  s:\n    runs-on: ubuntu-latest\n    steps:\n      - run: bash scripts/deploy.sh\n" + env)
+
+
+def test_secret_the_step_already_passes_is_read_from_its_variable(tmp_path: Path) -> None:
+    """`echo "${{ secrets.DEPLOY_KEY }}"` in a step whose env already has `DEPLOY_KEY: ${{
+    secrets.DEPLOY_KEY }}`: the script reads `DEPLOY_KEY`; a second variable `DEPLOY_KEY_2` for
+    the same secret was added before."""
+    wf = HEAD + ('    steps:\n      - run: echo "${{ secrets.DEPLOY_KEY }}"\n'
+                 "        env:\n          DEPLOY_KEY: ${{ secrets.DEPLOY_KEY }}\n")
+    result = run(tmp_path, wf)
+    assert result.updated == HEAD + ('    steps:\n      - run: echo "${DEPLOY_KEY}"\n'
+                                     "        env:\n          DEPLOY_KEY: ${{ secrets.DEPLOY_KEY }}\n")
+
+
+def test_existing_variable_the_script_overwrites_is_not_reused(tmp_path: Path) -> None:
+    wf = HEAD + ('    steps:\n      - run: DEPLOY_KEY=x; echo "${{ secrets.DEPLOY_KEY }}"\n'
+                 "        env:\n          DEPLOY_KEY: ${{ secrets.DEPLOY_KEY }}\n")
+    result = run(tmp_path, wf)
+    assert result.updated == HEAD + ('    steps:\n      - run: DEPLOY_KEY=x; echo "${DEPLOY_KEY_2}"\n'
+                                     "        env:\n          DEPLOY_KEY: ${{ secrets.DEPLOY_KEY }}\n"
+                                     "          DEPLOY_KEY_2: ${{ secrets.DEPLOY_KEY }}\n")

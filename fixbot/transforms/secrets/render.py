@@ -243,6 +243,13 @@ class Plan:
         for var, val in g.env.items():
             if val == want:
                 return var
+        env = site.step.get("env") if site.step is not None else None
+        if isinstance(env, Mapping):  # the step already passes it: `X: ${{ secrets.X }}`
+            for k, v in env.items:
+                if isinstance(v, Scalar) and isinstance(v.value, str) \
+                        and v.value.strip() == want \
+                        and free_variable(str(k.value), script, set()) == str(k.value):
+                    return str(k.value)
         var = free_variable(secret, script, self._taken(site))
         g.env[var] = want
         return var
