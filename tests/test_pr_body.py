@@ -17,7 +17,7 @@ import pytest
 
 from fixbot import engine, files, pr, pr_diff
 from fixbot.kb.triggers import verification
-from fixbot.transforms import select
+from fixbot.transforms import REGISTRY, select
 from fixbot.types import Change, FileResult, Note
 from fixbot.workflow import RepoContext
 
@@ -241,9 +241,8 @@ def test_evidence_names_the_step_and_the_credential(tmp_path: Path) -> None:
 def test_the_marker_stays_last_and_keeps_its_meaning(tmp_path: Path) -> None:
     results, out = rendered("mixed", tmp_path)
     last = out.body.rstrip("\n").splitlines()[-1]
-    assert last == pr.marker(pr.fingerprint(results),
-                             ["permissions", "persist-credentials", "secrets"])
-    assert pr.selection_of(out.body) == {"permissions", "persist-credentials", "secrets"}
+    assert last == pr.marker(pr.fingerprint(results), sorted(REGISTRY))
+    assert pr.selection_of(out.body) == set(REGISTRY)
 
 
 def test_removed_lines_of_a_credential_change_are_not_shown() -> None:

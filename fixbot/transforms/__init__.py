@@ -9,7 +9,7 @@ here). Modules never import each other.
 from __future__ import annotations
 
 from fixbot.errors import UsageError
-from fixbot.transforms import permissions, persist_credentials, secrets
+from fixbot.transforms import permissions, persist_credentials, secrets, template_injection
 from fixbot.types import Transform
 
 # Typed as the Protocol, so that mypy checks every module against it.
@@ -17,6 +17,8 @@ _MODULES: tuple[Transform, ...] = (
     # first: the others analyse the scripts as it leaves them (`${{ secrets.X }}` read from the
     # step's env:), so that a second run, which sees them that way, decides the same
     secrets,
+    # before persist-credentials and permissions: they analyse the scripts as it leaves them
+    template_injection,
     persist_credentials,
     permissions,  # after persist-credentials: it analyses the checkouts as they end up
 )
@@ -25,7 +27,6 @@ REGISTRY: dict[str, Transform] = {m.ID: m for m in _MODULES}
 # Ids reserved by DESIGN.md whose modules are not built yet.
 PLANNED: dict[str, str] = {
     "fork-safety": "pull_request_target / workflow_run jobs that run untrusted code with write access",
-    "template-injection": "attacker-controlled ${{ github.event.* }} in run: moved into env:",
 }
 
 

@@ -13,6 +13,10 @@ import pytest
 from e2e_helpers import BOT_TOKEN, BRANCH, cli, client, rest_lines, seed
 
 from fixbot.sandbox import Sandbox
+from fixbot.transforms import REGISTRY
+
+# the marker of a full run names every transform, sorted
+ALL = ",".join(sorted(REGISTRY))
 
 CI = ("on: push\npermissions:\n  contents: read\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
       "    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n")
@@ -144,7 +148,7 @@ def test_a_pull_request_without_a_recorded_selection_is_only_updated_by_a_full_r
     code, out = run_json(capsys, "acme/svc")
     assert (code, out["status"]) == (0, "pr-opened")
     gh_pull = client(sb, token=BOT_TOKEN).get_repo("acme/svc").get_pull(1)
-    legacy = gh_pull.body.replace(" transforms=permissions,persist-credentials,secrets -->", " -->")
+    legacy = gh_pull.body.replace(f" transforms={ALL} -->", " -->")
     assert legacy != gh_pull.body
     gh_pull.edit(body=legacy)
     code, out = run_json(capsys, "acme/svc", "--only", "permissions")
@@ -155,7 +159,7 @@ def test_a_pull_request_without_a_recorded_selection_is_only_updated_by_a_full_r
     code, out = run_json(capsys, "acme/svc")
     assert (out["status"], out["reason"]) == ("pr-updated", "refreshed the title and description")
     assert client(sb).get_repo("acme/svc").get_pull(1).body.rstrip().endswith(
-        " transforms=permissions,persist-credentials,secrets -->")
+        f" transforms={ALL} -->")
 
 
 PLAIN = ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"

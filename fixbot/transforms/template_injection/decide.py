@@ -1,0 +1,177 @@
+"""Decide: for each risky expression of a site, the variable that replaces it, or why it stays.
+
+Risky means attacker-controllable or of unknown origin (:mod:`fixbot.kb.injection`). In a bash
+script, the quoting around it (:mod:`fixbot.kb.shell_spots`) says how a variable is read there
+and its role (:mod:`fixbot.kb.shell_roles`) whether a variable changes anything at all. Every
+other language is left as it is with a note that says what to do by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fixbot.kb import shell_roles, shell_spots
+from fixbot.kb.expressions import swap_out
+from fixbot.kb.injection import Verdict, variable_name, verdict
+from fixbot.kb.script_files import EITHER_DEFAULT, language_of_shell
+from fixbot.step_env import effective_env, env_layers, free_variable
+from fixbot.transforms.template_injection.extract import Site
+from fixbot.workflow import Workflow
+
+
+@dataclass(frozen=True)
+class Move:
+    expression: str  # as written
+    verdict: Verdict
+    var: str
+    replace: tuple[int, int, str]  # (start, end, new) in the script's value
+    new_env: bool  # the step's env: gains ``var``
+    runner_env: bool  # ``var`` is a variable the runner sets itself (GITHUB_HEAD_REF)
+    unquoted: bool  # read as a bare ``${VAR}`` (its words still split)
+
+
+@dataclass(frozen=True)
+class Leave:
+    expression: str
+    verdict: Verdict
+    why: str  # the precise risk and what to do instead
+
+
+@dataclass
+class Decision:
+    moves: list[Move] = field(default_factory=list)
+    leaves: list[Leave] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # the entries the step's env: gains
+
+
+def _risky(expr: str, site: Site) -> Verdict | None:
+    v = verdict(expr, site.facts)
+    return v if v.kind in ("attacker", "unknown") else None
+
+
+def _whole_language(site: Site, script: str, why: str) -> Decision:
+    d = Decision()
+    for expr in swap_out(script)[1]:
+        v = _risky(expr, site)
+        if v is not None:
+            d.leaves.append(Leave(expr, v, why))
+    return d
+
+
+_ENV_HINT = ("pass it through the step's `env:` and read the variable instead")
+
+
+def decide(wf: Workflow, site: Site) -> Decision:
+    script = str(site.node.value)
+    if site.kind == "github-script":
+        return _whole_language(site, script, (
+            "it is pasted into the JavaScript of `actions/github-script` before it runs, so a "
+            "value holding a quote and code runs as code; fixbot reads no JavaScript and leaves "
+            f"it as it is: {_ENV_HINT} (`process.env.NAME`)"))
+    shell = site.shell
+    if shell == EITHER_DEFAULT:
+        return _whole_language(site, script, (
+            "the runner is chosen by an expression and may be Windows (PowerShell) or not "
+            "(bash), and the two read a variable differently; set `shell:` on the step, then "
+            f"{_ENV_HINT}"))
+    lang = language_of_shell(shell)
+    if lang == "pwsh":
+        return _whole_language(site, script, (
+            "a PowerShell script: fixbot does not rewrite PowerShell yet; "
+            f"{_ENV_HINT} (`$env:NAME`, which PowerShell never runs as code)"))
+    if lang == "python":
+        return _whole_language(site, script, (
+            "a Python script (`shell: python`): the value is pasted into the program, where a "
+            f"quote ends the string literal and the rest runs as Python; {_ENV_HINT} "
+            "(`os.environ[\"NAME\"]`)"))
+    if lang != "bash":
+        return _whole_language(site, script, (
+            f"a `{shell.strip()}` script, which fixbot does not rewrite; {_ENV_HINT} "
+            "(`%NAME%` in cmd)" if lang == "cmd" else
+            f"a `{shell.strip()}` script, which fixbot does not rewrite; {_ENV_HINT}"))
+    return _bash(wf, site, script)
+
+
+def _spot_why(quoting: str, other_is_ansi: bool) -> str | None:
+    if quoting == "heredoc-quoted":
+        return ("it is in a here-document with a quoted delimiter, which expands no variable: "
+                "a value holding the delimiter on a line of its own ends the here-document and "
+                "the lines after it run as commands; unquote the delimiter (the text then "
+                "expands `$`) or write the value with `printf '%s' \"$NAME\"` from `env:`")
+    if quoting == "comment":
+        return ("it is in a comment: a value holding a line break ends the comment and the next "
+                "line runs as a command (bodies and commit messages can hold line breaks); "
+                "delete the expression from the comment")
+    if quoting == "other":
+        return ("it is inside a `$'…'` string, where a variable is not expanded; "
+                f"close the string around `\"$NAME\"` after you {_ENV_HINT}" if other_is_ansi else
+                "fixbot cannot tell the quoting where it sits; " + _ENV_HINT)
+    return None
+
+
+def _role_why(role: shell_roles.Role) -> str | None:
+    if role.kind == "command":
+        return ("it is the command that runs: its value is meant to be run, so a variable in its "
+                "place runs the same text; check that only trusted values reach it (an "
+                "allowlist of commands), then read it from `env:`")
+    if role.kind == "code":
+        return (f"it is part of the program that `{role.command}` reads, so a variable there is "
+                "expanded into that program just the same and still runs as code; hand it to "
+                f"`{role.command}` as data instead (an environment variable the program reads "
+                "itself, `jq --arg`, `awk -v`, `\"$1\"` of a `bash -c` script)")
+    return None
+
+
+def _ascii(script: str) -> str:
+    """The script with every non-ASCII character written as ``x``: the readers take ASCII only
+    (tree-sitter counts bytes), and no shell syntax is a non-ASCII character, so the parse,
+    the quoting and every offset stay those of the script as written."""
+    return script if script.isascii() else "".join(c if c.isascii() else "x" for c in script)
+
+
+def _bash(wf: Workflow, site: Site, script: str) -> Decision:
+    d = Decision()
+    parsed = shell_spots.read(_ascii(script))
+    roles = shell_roles.roles(_ascii(script)) if parsed.error is None else None
+    if parsed.error is not None or roles is None:
+        return _whole_language(site, script, (
+            f"{parsed.error or 'the shell script cannot be parsed'}, so fixbot cannot tell how "
+            f"to quote a variable there; {_ENV_HINT}"))
+    layers = env_layers(wf, site.job, site.step)
+    env = effective_env(layers)
+    taken = {k for layer in layers for k in layer}
+    by_value = {v.strip(): k for k, v in env.items()}
+    chosen: dict[str, str] = {}  # expression (stripped) -> variable
+    for start, end, quoting, outer in parsed.expressions:
+        expr = script[start:end]
+        v = _risky(expr, site)
+        if v is None:
+            continue
+        ansi = any(g.start <= start and end <= g.end and g.quoting == "other"
+                   for g in parsed.segments)
+        why = _spot_why(quoting, ansi) or _role_why(roles.get((start, end), shell_roles.Role("data")))
+        if why is not None:
+            d.leaves.append(Leave(expr, v, why))
+            continue
+        key = expr.strip()
+        runner_env = new_env = False
+        var = chosen.get(key) or by_value.get(key)
+        if var is None and v.default_env is not None and v.default_env not in env:
+            var, runner_env = v.default_env, True
+        if var is None:
+            var = free_variable(variable_name(v.ref), script, taken | set(d.env))
+            d.env[var] = key
+            new_env = True
+        chosen[key] = var
+        # a value that may be a list of words (an input, an output, a matrix value) stays a
+        # bare ${VAR}: its words split as they did, but it can no longer run as code
+        words = quoting == "unquoted" and v.ref is not None and v.ref.parts[0] != "github"
+        seg = next((g for g in parsed.segments if g.start <= start and end <= g.end), None)
+        lo, hi = (seg.start, seg.end) if seg is not None else (start, end)
+        spot = shell_spots.splice(lo, hi, outer, start, end, var,
+                                  "double" if words else quoting)
+        if spot is None:  # kinds above were left; nothing else lacks a reference
+            d.leaves.append(Leave(expr, v, "no variable can be read where it is"))
+            continue
+        d.moves.append(Move(expr, v, var, spot, new_env, runner_env, words))
+    return d
