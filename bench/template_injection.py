@@ -47,7 +47,7 @@ _NOTE_KINDS = (
     ("in a comment", "comment"),
     ("`$'…'`", "`$'…'` string"),
     ("JavaScript", "actions/github-script (no JavaScript parser)"),
-    ("PowerShell script", "PowerShell (pwsh_spots not available)"),
+    ("(`$env:NAME`)", "PowerShell: a place pwsh_spots does not rewrite"),
     ("may be Windows", "runner may be Windows or not (shell unknown)"),
     ("Python script", "shell: python"),
     ("cmd", "shell: cmd"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fixbot.kb import shell_roles, shell_spots
+from fixbot.kb import pwsh_spots, shell_roles, shell_spots
 from fixbot.kb.expressions import swap_out
 from fixbot.kb.injection import Verdict, variable_name, verdict
 from fixbot.kb.script_files import EITHER_DEFAULT, language_of_shell
@@ -42,6 +42,8 @@ class Decision:
     moves: list[Move] = field(default_factory=list)
     leaves: list[Leave] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # the entries the step's env: gains
+    # the script's edits, when they are not one per move (PowerShell rewrites a '…' string whole)
+    replaces: list[tuple[int, int, str]] | None = None
 
 
 def _risky(expr: str, site: Site) -> Verdict | None:
@@ -76,9 +78,7 @@ def decide(wf: Workflow, site: Site) -> Decision:
             f"{_ENV_HINT}"))
     lang = language_of_shell(shell)
     if lang == "pwsh":
-        return _whole_language(site, script, (
-            "a PowerShell script: fixbot does not rewrite PowerShell yet; "
-            f"{_ENV_HINT} (`$env:NAME`, which PowerShell never runs as code)"))
+        return _pwsh(wf, site, script)
     if lang == "python":
         return _whole_language(site, script, (
             "a Python script (`shell: python`): the value is pasted into the program, where a "
@@ -129,6 +129,84 @@ def _ascii(script: str) -> str:
     return script if script.isascii() else "".join(c if c.isascii() else "x" for c in script)
 
 
+class _Names:
+    """The variable each moved expression is read from: one already in ``env:`` holding the same
+    expression, the runner's own (``GITHUB_HEAD_REF``), or a new free name added to ``d.env``."""
+
+    def __init__(self, wf: Workflow, site: Site, script: str, d: Decision) -> None:
+        layers = env_layers(wf, site.job, site.step)
+        self.env = effective_env(layers)
+        self.taken = {k for layer in layers for k in layer}
+        self.by_value = {v.strip(): k for k, v in self.env.items()}
+        self.chosen: dict[str, str] = {}  # expression (stripped) -> variable
+        self.script = script
+        self.d = d
+
+    def var(self, expr: str, v: Verdict) -> tuple[str, bool]:
+        """The variable, and whether the runner sets it itself."""
+        key = expr.strip()
+        var = self.chosen.get(key) or self.by_value.get(key)
+        runner_env = False
+        if var is None and v.default_env is not None and v.default_env not in self.env:
+            var, runner_env = v.default_env, True
+        if var is None:
+            var = free_variable(variable_name(v.ref), self.script, self.taken | set(self.d.env))
+            self.d.env[var] = key
+        self.chosen[key] = var
+        return var, runner_env or var == v.default_env
+
+
+def _pwsh(wf: Workflow, site: Site, script: str) -> Decision:
+    """A PowerShell script: each expression's run of text (:mod:`fixbot.kb.pwsh_spots`) decides
+    how ``$env:NAME`` is read there; the rewritten script must parse."""
+    d = Decision()
+    parsed = pwsh_spots.read(_ascii(script))
+    if parsed.error is not None:
+        return _whole_language(site, script, (
+            f"{parsed.error}, so fixbot cannot tell how to read a variable there; {_ENV_HINT} "
+            "(`$env:NAME`)"))
+    names = _Names(wf, site, script, d)
+    by_seg: dict[pwsh_spots.Segment, list[tuple[int, int, str, Verdict, bool]]] = {}
+    for start, end, held in parsed.expressions:
+        expr = script[start:end]
+        v = _risky(expr, site)
+        if v is None:
+            continue
+        if held is None or held.quoting not in ("double", "here", "single", "bare"):
+            why = (held.why if held is not None and held.why else
+                   "it is in a comment: a value holding a line break ends the comment and the "
+                   "next line runs" if held is not None and held.quoting == "comment" else
+                   "it is in a verbatim here-string (@'…'@), which expands no variable: a value "
+                   "holding the closing `'@` ends it and the lines after it run"
+                   if held is not None and held.quoting == "here-verbatim" else
+                   "fixbot cannot tell the quoting where it sits")
+            hint = ("delete the expression from the comment" if held is not None
+                    and held.quoting == "comment" else f"{_ENV_HINT} (`$env:NAME`)")
+            d.leaves.append(Leave(expr, v, f"{why}; {hint}"))
+            continue
+        var, runner = names.var(expr, v)
+        by_seg.setdefault(held, []).append((start, end, var, v, runner))
+    edits: list[tuple[int, int, str]] = []
+    for seg, items in by_seg.items():
+        spots = parsed.splice(seg, [(a, e, var) for a, e, var, _, _ in items])
+        if isinstance(spots, str):
+            d.leaves += [Leave(script[a:e], v, f"{spots}; {_ENV_HINT} (`$env:NAME`)")
+                         for a, e, _, v, _ in items]
+            continue
+        edits += spots
+        d.moves += [Move(script[a:e], v, var, (a, e, ""), var in d.env, runner, False)
+                    for a, e, var, v, runner in items]
+    for k in [k for k in d.env if not any(m.var == k for m in d.moves)]:
+        d.env.pop(k)  # named for an expression that stays
+    new = script
+    for lo, hi, text in sorted(edits, reverse=True):
+        new = new[:lo] + text + new[hi:]
+    if edits and pwsh_spots.read(_ascii(new)).error is not None:  # never expected
+        return _whole_language(site, script, "the script would not parse rewritten; " + _ENV_HINT)
+    d.replaces = sorted(edits)
+    return d
+
+
 def _bash(wf: Workflow, site: Site, script: str) -> Decision:
     d = Decision()
     parsed = shell_spots.read(_ascii(script))
@@ -137,11 +215,7 @@ def _bash(wf: Workflow, site: Site, script: str) -> Decision:
         return _whole_language(site, script, (
             f"{parsed.error or 'the shell script cannot be parsed'}, so fixbot cannot tell how "
             f"to quote a variable there; {_ENV_HINT}"))
-    layers = env_layers(wf, site.job, site.step)
-    env = effective_env(layers)
-    taken = {k for layer in layers for k in layer}
-    by_value = {v.strip(): k for k, v in env.items()}
-    chosen: dict[str, str] = {}  # expression (stripped) -> variable
+    names = _Names(wf, site, script, d)
     for start, end, quoting, outer in parsed.expressions:
         expr = script[start:end]
         v = _risky(expr, site)
@@ -153,16 +227,8 @@ def _bash(wf: Workflow, site: Site, script: str) -> Decision:
         if why is not None:
             d.leaves.append(Leave(expr, v, why))
             continue
-        key = expr.strip()
-        runner_env = new_env = False
-        var = chosen.get(key) or by_value.get(key)
-        if var is None and v.default_env is not None and v.default_env not in env:
-            var, runner_env = v.default_env, True
-        if var is None:
-            var = free_variable(variable_name(v.ref), script, taken | set(d.env))
-            d.env[var] = key
-            new_env = True
-        chosen[key] = var
+        var, runner_env = names.var(expr, v)
+        new_env = var in d.env
         # a value that may be a list of words (an input, an output, a matrix value) stays a
         # bare ${VAR}: its words split as they did, but it can no longer run as code
         words = quoting == "unquoted" and v.ref is not None and v.ref.parts[0] != "github"

@@ -41,7 +41,8 @@ def _who(why: str) -> str:
 
 def _edits(wf: Workflow, site: Site, d: Decision) -> list[Edit]:
     doc = wf.doc
-    edits = [yamledit.splice_scalar(doc, site.node, [m.replace for m in d.moves])]
+    repls = d.replaces if d.replaces is not None else [m.replace for m in d.moves]
+    edits = [yamledit.splice_scalar(doc, site.node, repls)]
     if d.env:
         env = site.step.get("env")
         if isinstance(env, Mapping):
@@ -87,9 +88,14 @@ def _change(site: Site, d: Decision, edits: list[Edit]) -> Change:
         source = ("a variable the runner sets itself" if m.runner_env else
                   "the step's `env:`" if m.var in d.env else "the `env:` that already holds it")
         reads.append(f"`{m.var}` ({source})")
-    why.append("The script now reads " + ", ".join(reads) + ", quoted for where each expression "
-               "was (inside double quotes, single quotes closed around it, a bare word quoted, "
-               "an unquoted here-document).")
+    if d.replaces is not None:
+        why.append("The PowerShell script now reads " + ", ".join(reads) + " as `$env:NAME` "
+                   "(`${env:NAME}` inside a `\"…\"` string; a `'…'` string holding it becomes "
+                   "a concatenation), which PowerShell never runs as code.")
+    else:
+        why.append("The script now reads " + ", ".join(reads) + ", quoted for where each "
+                   "expression was (inside double quotes, single quotes closed around it, a bare "
+                   "word quoted, an unquoted here-document).")
     bare = [m.var for m in moves if m.unquoted]
     if bare:
         why.append(", ".join(f"`${{{v}}}`" for v in bare) + " stays unquoted where the "
