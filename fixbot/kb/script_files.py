@@ -65,6 +65,45 @@ class ScriptReader:
             found = _ANSWERS[key] = self._run_step(script, shell, env, git, stores, cwd)
         return found
 
+    def python_files(self, script: str, shell: str, cwd: str = "") -> list[str]:
+        """The repository's Python files a bash ``run:`` script runs itself (``python x.py``,
+        ``python -m pkg.mod``, ``./x.py`` with a Python shebang), found as :meth:`run_step`
+        finds them but without reading what they do: the secrets transform rewrites them
+        together with the step, and needs nothing else."""
+        if _language_of_shell(shell) != "bash":
+            return []
+        parsed = parse(script)
+        calls: list[ScriptCall] = []
+        analyze_commands(parsed, {}, False, calls)
+        start = _clean_dir(cwd)
+        dirs = _command_dirs(parsed, start)
+        out: list[str] = []
+        for call in calls:
+            for where in dirs.get((call.line, call.path), {start}):
+                found = self._python_target(call, where)
+                if found is not None and found not in out:
+                    out.append(found)
+        return out
+
+    def _python_target(self, call: ScriptCall, cwd: str | None) -> str | None:
+        """The repository Python file ``call`` runs, as :meth:`_call` resolves it."""
+        lang, path = call.language, call.path
+        if lang.endswith("-code"):
+            return None
+        if path.startswith("-m "):
+            mod = path[3:].replace(".", "/")
+            return next((c for c in (f"{mod}.py", f"{mod}/__main__.py")
+                         if self.read_text(c) is not None), None)
+        path = expand_known_vars(path, call.env)
+        if "$" in path or (cwd is None and not path.startswith("/")):
+            return None
+        for cand in _candidates(path, cwd or ""):
+            body = self.read_text(cand)
+            if body is not None:
+                python = lang == "python" or (lang in ("shell", "executable") and _python_shebang(body))
+                return cand if python else None
+        return None
+
     def _run_step(self, script: str, shell: str, env: Mapping[str, str], git: bool,
                   stores: frozenset[str] = frozenset(), cwd: str = "") -> StepScript:
         """What a ``run:`` step with ``shell:`` (as written, "" for the default) does; ``git``:

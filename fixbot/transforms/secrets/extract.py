@@ -100,9 +100,9 @@ def _sites(wf: Workflow, ctx: RepoContext) -> Iterator[Site]:
             if isinstance(run, Scalar) and isinstance(run.value, str):
                 step_shell = scalar_text(step.get("shell")) or shell
                 cwd = repo_dir(scalar_text(step.get("working-directory")) or workdir, "")
-                found = ScriptReader(ctx.read_text).run_step(run.value, step_shell, {}, False, cwd=cwd)
+                found = ScriptReader(ctx.read_text).python_files(run.value, step_shell, cwd)
                 yield Site("run", run, sloc, f"the `run` script of {label}", step=step,
-                           shell=step_shell, scripts=list(found.python_files))
+                           shell=step_shell, scripts=found)
 
 
 def _mapping_values(node: object, loc: str, prefix: str, owner: str,

@@ -116,22 +116,3 @@ class Namer:
             proposed = f"{base}_{n}"
         self._taken.add(proposed)
         return proposed
-
-
-def free_variable(name: str, script: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``…, so that the script does not mention it and no env sets it."""
-    spans = []
-    at = script.find("${{")
-    while at >= 0:  # what an expression names is not a variable of the script
-        end = script.find("}}", at)
-        end = len(script) if end < 0 else end + 2
-        spans.append(script[at:end])
-        at = script.find("${{", end)
-    for s in spans:
-        script = script.replace(s, " ")
-    words = set("".join(c if c in _IDENT else " " for c in script).split())
-    candidate, n = name, 1
-    while candidate in taken or candidate in words:
-        n += 1
-        candidate = f"{name}_{n}"
-    return candidate

@@ -11,15 +11,17 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from fixbot import yamledit
 from fixbot.errors import TransformError
 from fixbot.kb import pwsh_spots, shell_spots
-from fixbot.kb.python_secrets import Moved
+from fixbot.kb.python_secrets import Moved, Rewrite
 from fixbot.kb.script_files import EITHER_DEFAULT, language_of_shell
 from fixbot.kb.secret_values import Found, credential_name, find, is_random_literal, redacted
+from fixbot.step_env import free_variable
 from fixbot.transforms.secrets.extract import Site
-from fixbot.transforms.secrets.names import Namer, free_variable, secret_ref
+from fixbot.transforms.secrets.names import Namer, secret_ref
 from fixbot.types import Change, Edit, FileEdit, Finding, Note, SecretValue
 from fixbot.workflow import RepoContext, Workflow
 from fixbot.yamlmodel import Mapping, Scalar
@@ -361,14 +363,10 @@ class Plan:
                 g.replace(site.node, *spot)
 
     def _python_inline(self, site: Site, script: str) -> None:
-        from fixbot.kb.python_secrets import rewrite
-
-        if not _may_hold(script):
+        out = _codemod(script, self.namer)
+        if out is None:
             return
         g = self._group(site)
-        out = rewrite(script, lambda f, key: self.namer.fresh(f, key), known=self.namer.known)
-        for mv in out.moved:
-            self.namer.record(mv.value, mv.name)
         for why in out.left:
             self.notes.append(Note(ID, site.location, f"left alone in {site.where}: {why}"))
         if not out.moved:
@@ -384,14 +382,10 @@ class Plan:
                 g.replace(site.node, at_old[a0], at_old[a1], "".join(new[b0:b1]))
 
     def _python_file(self, site: Site, path: str) -> None:
-        from fixbot.kb.python_secrets import rewrite
-
         before = self.ctx.read_text(path)
-        if before is None or not _may_hold(before):
+        out = _codemod(before, self.namer) if before is not None else None
+        if before is None or out is None:
             return
-        out = rewrite(before, lambda f, key: self.namer.fresh(f, key), known=self.namer.known)
-        for mv in out.moved:
-            self.namer.record(mv.value, mv.name)
         for why in out.left:
             self.notes.append(Note(ID, site.location, f"left alone in `{path}`: {why}"))
         if not out.moved:
@@ -447,26 +441,56 @@ def _escaped(script: str, at: int, end: int) -> bool:
     return after[:1] == "\\" and (after[1:] == "\n" or after[1:].isalnum() or after[1:] == "_")
 
 
+_CLEAN: dict[str, bool] = {}  # sources the codemod found nothing in (the answer does not depend
+#                               on names), so that a script many steps run is read once
+
+
+def _codemod(source: str, namer: Namer) -> Rewrite | None:
+    """The codemod's rewrite of ``source`` with names from ``namer`` (recorded there), or None
+    when it holds nothing to move or leave."""
+    from fixbot.kb.python_secrets import rewrite
+
+    if source in _CLEAN or not _may_hold(source):
+        return None
+    out = rewrite(source, namer.fresh, known=namer.known)
+    for mv in out.moved:
+        namer.record(mv.value, mv.name)
+    if not out.moved and not out.left:
+        if len(_CLEAN) > 2000:
+            _CLEAN.clear()
+        _CLEAN[source] = True
+        return None
+    return out
+
+
+@lru_cache(maxsize=512)
 def _may_hold(source: str) -> bool:
     """Whether a Python source has a string literal the codemod could move: one holding a
-    known credential format, or a random-looking one (the name rule's candidates). Python's
-    own tokenizer finds the literals; most scripts have neither, and skip the codemod's
-    full parse with scope analysis. A source the tokenizer rejects goes to the codemod, which
-    says why it cannot read it."""
+    known credential format, or a random-looking one while some name or string of the file is
+    credential-like (the name rule needs both; the codemod decides which name a literal is
+    assigned to). Python's own tokenizer finds them; most scripts have neither and skip the
+    codemod's full parse with scope analysis. A source the tokenizer rejects goes to the
+    codemod, which says why it cannot read it."""
     import io
     import tokenize
 
+    random = named = False
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.NAME:
+                named = named or credential_name(tok.string)
+                continue
             if tok.type != tokenize.STRING:
                 continue
             body = tok.string.lstrip("rRbBuUfF")
             body = body[3:-3] if body[:3] in ('"""', "'''") else body[1:-1]
-            if find(body, None) or any(is_random_literal(w) for w in body.split()):
+            if find(body, None):
                 return True
+            named = named or credential_name(body)
+            random = random or any(is_random_literal(w) for w in body.split())
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return True
-    return False
+    return random and named
 
 
 def _take(g: _Group, moved: tuple[Moved, ...], where: str) -> None:
@@ -518,8 +542,9 @@ def _change(g: _Group, edits: list[Edit], forks: bool = False) -> Change:
                    f"([security hardening]({HARDENING})).")
     if g.files:
         why.append("Changed with it: " + ", ".join(f"`{p}`" for p in g.files)
-                   + " now reads the value from its environment (`os.environ`), so running it "
-                   "by hand needs that variable set.")
+                   + " now reads the value from its environment (`os.environ`): anything else "
+                   "that runs it (another workflow step, a Makefile, a person) needs that "
+                   "variable set too.")
     todo: list[str] = []
     seen: set[str] = set()
     for m in g.moved:
