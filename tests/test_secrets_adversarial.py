@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from fixbot import engine, files
 from fixbot.transforms import secrets
 from fixbot.types import FileResult
@@ -177,9 +175,6 @@ def test_local_composite_action_is_noted(tmp_path: Path) -> None:
 
 # --- the Python codemod: every step that runs the script must get the variable ----------------
 
-@pytest.mark.xfail(strict=True, reason="ScriptReader lists only the Python files a step runs "
-                   "directly (depth 0): a step running the same script through `make` or a shell "
-                   "script gets no env, and the rewritten script raises KeyError there")
 def test_script_also_run_through_make_and_a_shell_script(tmp_path: Path) -> None:
     """`tools/x.py` is run by one step directly and by two others through `make release` and
     `bash scripts/deploy.sh`. The codemod rewrote it to `os.environ["GH_PAT"]` and only the

@@ -40,7 +40,8 @@ class StepScript:
     analysis: ScriptAnalysis
     oidc_tools: list[str] = field(default_factory=list)
     unread: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not in the context
-    # the repository's Python files the script runs itself (`python x.py`, `python -m pkg.mod`)
+    # the repository's Python files the script runs, itself or through the scripts and task
+    # runners it runs (`python x.py`, `python -m pkg.mod`, `make release` running one)
     python_files: list[str] = field(default_factory=list)
 
 
@@ -203,7 +204,7 @@ class ScriptReader:
             for cand in (f"{mod}.py", f"{mod}/__main__.py"):
                 body = self.read_text(cand) if depth < MAX_DEPTH else None
                 if body is not None:
-                    if depth == 0:
+                    if cand not in res.python_files:
                         res.python_files.append(cand)
                     self._python(body, call.env, git, res, depth + 1, f"`{cand}`", cwd)
                     return
@@ -230,7 +231,7 @@ class ScriptReader:
         if lang in ("shell", "executable") and not _python_shebang(body):
             self._shell(parse(body), call.env, git, res, depth + 1)
         elif lang == "python" or _python_shebang(body):
-            if depth == 0:
+            if path not in res.python_files:
                 res.python_files.append(path)
             self._python(body, call.env, git, res, depth + 1, f"`{path}`", cwd)
         elif lang == "pwsh":

@@ -29,6 +29,7 @@ class Site:
     step: Mapping | None = None  # the step whose env a run: script or a Python file reads
     shell: str = ""  # run: the step's shell as written ("" the default)
     scripts: list[str] = field(default_factory=list)  # run: the repository Python files it runs
+    cwd: str = ""  # run: the directory it runs in, from the repository root
 
 
 def sites(wf: Workflow, ctx: RepoContext) -> Iterator[Site]:
@@ -102,7 +103,7 @@ def _sites(wf: Workflow, ctx: RepoContext) -> Iterator[Site]:
                 cwd = repo_dir(scalar_text(step.get("working-directory")) or workdir, "")
                 found = ScriptReader(ctx.read_text).python_files(run.value, step_shell, cwd)
                 yield Site("run", run, sloc, f"the `run` script of {label}", step=step,
-                           shell=step_shell, scripts=found)
+                           shell=step_shell, scripts=found, cwd=cwd)
 
 
 def _mapping_values(node: object, loc: str, prefix: str, owner: str,

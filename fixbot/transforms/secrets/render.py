@@ -27,6 +27,7 @@ from fixbot.workflow import RepoContext, Workflow
 from fixbot.yamlmodel import Mapping, Scalar
 
 ID = "secrets"
+_FILES = "secrets.files"  # RepoContext.memo: the Python files rewritten, with their secrets
 HARDENING = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
              "security-hardening-for-github-actions#using-secrets")
 FORKS = ("https://docs.github.com/en/actions/security-for-github-actions/security-guides/"
@@ -52,6 +53,8 @@ class _Group:
     moved: list[_Moved] = field(default_factory=list)
     inline: list[str] = field(default_factory=list)  # ${{ secrets.X }} moved out of run:
     files: dict[str, FileEdit] = field(default_factory=dict)
+    through: list[str] = field(default_factory=list)  # rewritten scripts it runs indirectly
+    passed: list[SecretValue] = field(default_factory=list)  # their secrets, passed to them
 
     def replace(self, node: Scalar, start: int, end: int, new: str) -> None:
         self.repls.setdefault(id(node), (node, []))[1].append((start, end, new))
@@ -223,6 +226,27 @@ class Plan:
                 self._leave(site, f, script, why)
         for path in site.scripts:
             self._python_file(site, path)
+        self._through(site, script)
+
+    def _through(self, site: Site, script: str) -> None:
+        """A step that runs a rewritten Python script through something else (``make
+        release``, ``bash scripts/deploy.sh``) passes its secrets too, else the script would
+        fail there (``os.environ`` raises KeyError)."""
+        moved: dict[str, tuple[SecretValue, ...]] = self.ctx.memo.get(_FILES, {})  # type: ignore[assignment]
+        if not moved:
+            return
+        from fixbot.kb.script_files import ScriptReader
+
+        reach = ScriptReader(self.ctx.read_text).run_step(script, site.shell, {}, False,
+                                                          cwd=site.cwd).python_files
+        for path in reach:
+            if path in site.scripts or path not in moved:
+                continue
+            g = self._group(site)
+            g.through.append(path)
+            for secret in moved[path]:
+                g.env.setdefault(secret.name, f"${{{{ secrets.{secret.name} }}}}")
+                g.passed.append(secret)
 
     def _taken(self, site: Site) -> set[str]:
         """Variable names the step's environment already sets (workflow, job and step env)."""
@@ -393,6 +417,8 @@ class Plan:
         g = self._group(site)
         _take(g, out.moved, f"`{path}` line")
         g.files[path] = FileEdit(path, before, out.after)
+        files: dict[str, tuple[SecretValue, ...]] = self.ctx.memo.setdefault(_FILES, {})  # type: ignore[assignment]
+        files[path] = tuple(dict.fromkeys(m.secret for m in g.moved if m.where.startswith(f"`{path}`")))
 
     # --- rendering -----------------------------------------------------------------------
 
@@ -508,18 +534,27 @@ def _a(label: str) -> str:
 
 
 def _change(g: _Group, edits: list[Edit], forks: bool = False) -> Change:
-    secrets = tuple(dict.fromkeys(m.secret for m in g.moved))
-    names = list(dict.fromkeys(s.name for s in secrets))
+    secrets = tuple(dict.fromkeys([m.secret for m in g.moved] + g.passed))
+    names = list(dict.fromkeys(m.secret.name for m in g.moved))
     parts: list[str] = []
-    if secrets:
+    if g.moved:
         what = "a hardcoded credential" if len(g.moved) == 1 else f"{len(g.moved)} hardcoded credentials"
         parts.append(f"move {what} into " + ", ".join(f"`secrets.{n}`" for n in names))
     if g.inline:
         parts.append("pass " + ", ".join(f"`secrets.{n}`" for n in dict.fromkeys(g.inline))
                      + " to the script through `env:`")
+    if g.through:
+        parts.append("pass " + ", ".join(f"`secrets.{n}`" for n in dict.fromkeys(
+            p.name for p in g.passed)) + " to " + ", ".join(f"`{p}`" for p in g.through))
     summary = "; ".join(parts)
     why: list[str] = []
-    if secrets:
+    if g.through:
+        why.append("The step runs " + ", ".join(f"`{p}`" for p in g.through) + " through "
+                   "another script or task runner, and the script now reads "
+                   + ", ".join(f"`{p.name}`" for p in dict.fromkeys(g.passed))
+                   + " from its environment: the step passes it, or the script would stop "
+                   "there (it is created with the secret this pull request asks for).")
+    if g.moved:
         kinds = ", ".join(f"{_a(m.secret.kind)} ({m.secret.shown}) in {m.where}" for m in g.moved)
         why.append(
             f"Found {kinds}. A value written into the repository can be read by anyone who can "
