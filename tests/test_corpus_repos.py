@@ -119,9 +119,12 @@ def adversarial_with_cache(cache: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def _splice(text: str, edits: list[Edit]) -> str:
-    for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-        text = text[:e.start] + e.new + text[e.end:]
-    return text
+    """The edits spliced as the engine splices them: right to left, and insertions at one
+    place in the order they were made (``yamledit.apply``; several env: keys added to one
+    step land at the same offset)."""
+    from fixbot import yamledit
+
+    return yamledit.apply(text, edits)
 
 
 def _line_end(text: str, pos: int) -> int:
