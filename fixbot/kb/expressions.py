@@ -28,3 +28,22 @@ def swap_out(script: str) -> tuple[str, list[str]]:
 def restore(text: str, exprs: list[str]) -> str:
     """``text`` with every placeholder replaced by the expression it stands for."""
     return PLACEHOLDER.sub(lambda m: exprs[int(m.group(1))], text)
+
+
+def mask(script: str) -> tuple[str, str, list[tuple[int, int]]]:
+    """The script with LF line ends, the same text with each expression replaced by as many
+    ``Z`` (a word to every grammar, and every offset unchanged), and the expressions' spans:
+    what the readers that edit scripts in place parse (their offsets are the script's)."""
+    text = script.replace("\r\n", "\n")
+    _, exprs = swap_out(text)
+    spans: list[tuple[int, int]] = []
+    out: list[str] = []
+    pos = 0
+    for e in exprs:
+        at = text.index(e, pos)
+        out.append(text[pos:at])
+        out.append("Z" * len(e))
+        spans.append((at, at + len(e)))
+        pos = at + len(e)
+    out.append(text[pos:])
+    return text, "".join(out), spans

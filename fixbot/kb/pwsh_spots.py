@@ -44,7 +44,7 @@ from typing import Literal
 import tree_sitter
 import tree_sitter_powershell
 
-from fixbot.kb.expressions import swap_out
+from fixbot.kb.expressions import mask
 
 Quoting = Literal["bare", "double", "here", "single", "here-verbatim", "comment", "other"]
 # where a '…' string or bare word stands: a whole command argument (argument mode), an operand
@@ -166,22 +166,11 @@ def _escaped(text: str, lo: int, at: int) -> bool:
 def read(script: str) -> Script:
     """The literal segments and the ``${{ }}`` expressions of a PowerShell script, with their
     quoting. A script tree-sitter cannot parse has ``error`` set and no segments."""
-    text = script.replace("\r\n", "\n")
-    _, exprs = swap_out(text)
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    out: list[str] = []
-    for e in exprs:  # same-length placeholders keep the offsets: "${{ x }}" -> "ZZZZZZZZ"
-        at = text.index(e, pos)
-        out.append(text[pos:at])
-        out.append("Z" * len(e))
-        spans.append((at, at + len(e)))
-        pos = at + len(e)
-    out.append(text[pos:])
+    text, masked, spans = mask(script)  # "${{ x }}" -> "ZZZZZZZZ": the offsets hold
     # tree-sitter-powershell cannot read a command path written with `/` at the start of a line
     # (`./deploy.ps1`); PowerShell reads `/` and `\` alike there, and so does the reading here
     # with `.\` in its place (the same length: offsets hold; the text itself is never changed)
-    masked = _RELATIVE_COMMAND.sub(lambda m: m.group(0).replace("/", "\\"), "".join(out))
+    masked = _RELATIVE_COMMAND.sub(lambda m: m.group(0).replace("/", "\\"), masked)
     if any(c in _TYPOGRAPHIC for c in masked):
         return Script(text, (), (), "the script holds typographic quotes or dashes, which "
                       "PowerShell reads as quotes and dashes and the parser here does not")

@@ -23,7 +23,7 @@ from typing import Literal
 
 import tree_sitter
 
-from fixbot.kb.expressions import swap_out
+from fixbot.kb.expressions import mask
 from fixbot.kb.injection import data
 from fixbot.kb.shell import _parser
 
@@ -38,19 +38,7 @@ class Role:
 
 def roles(script: str) -> dict[tuple[int, int], Role] | None:
     """The role of every ``${{ }}`` span of a bash script (None: it cannot be parsed)."""
-    text = script.replace("\r\n", "\n")
-    _, exprs = swap_out(text)
-    spans: list[tuple[int, int]] = []
-    out: list[str] = []
-    pos = 0
-    for e in exprs:
-        at = text.index(e, pos)
-        out.append(text[pos:at])
-        out.append("Z" * len(e))
-        spans.append((at, at + len(e)))
-        pos = at + len(e)
-    out.append(text[pos:])
-    masked = "".join(out)
+    text, masked, spans = mask(script)
     raw = masked.encode("utf-8")
     if len(raw) != len(masked):
         return None

@@ -16,7 +16,7 @@ from typing import Literal
 
 import tree_sitter
 
-from fixbot.kb.expressions import swap_out
+from fixbot.kb.expressions import mask
 from fixbot.kb.shell import _parser
 
 Quoting = Literal["unquoted", "double", "single", "heredoc", "heredoc-quoted", "comment", "pattern",
@@ -48,20 +48,7 @@ def read(script: str) -> Script:
     """The literal segments and the ``${{ }}`` expressions of a bash script, with their quoting.
 
     A script tree-sitter cannot parse has ``error`` set and no segments."""
-    text = script.replace("\r\n", "\n")
-    _, exprs = swap_out(text)
-    # same-length placeholders keep the offsets: "${{ x }}" -> "ZZZZZZZZ"
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    out: list[str] = []
-    for e in exprs:
-        at = text.index(e, pos)
-        out.append(text[pos:at])
-        out.append("Z" * len(e))
-        spans.append((at, at + len(e)))
-        pos = at + len(e)
-    out.append(text[pos:])
-    masked = "".join(out)
+    text, masked, spans = mask(script)  # "${{ x }}" -> "ZZZZZZZZ": the offsets hold
     if len(masked.encode("utf-8")) != len(masked):
         # tree-sitter reports byte offsets: keep to ASCII scripts, where they are characters
         return Script(text, (), (), "the script holds non-ASCII text")
