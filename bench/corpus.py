@@ -109,3 +109,16 @@ def add_repo_context(root: Path, repos: list[Path]) -> None:
             if src.is_file() and not src.is_symlink() and not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, target)
+
+
+def update_doc_section(doc: Path, heading: str, section: str) -> None:
+    """Replace the section of ``doc`` that starts with ``heading`` (up to the next ``## ``
+    heading) by ``section``, or append it: how the benchmarks keep docs/performance.md."""
+    text = doc.read_text(encoding="utf-8")
+    start = text.find(heading)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        nxt = text.find("\n## ", start + len(heading))
+        text = text[:start] + section + (text[nxt:] if nxt >= 0 else "")
+    doc.write_text(text, encoding="utf-8")

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import zizmor
-from bench.corpus import copy_snapshots, corpus_dir, lay_out
+from bench.corpus import copy_snapshots, corpus_dir, lay_out, update_doc_section
 from fixbot import engine, files
 from fixbot.commands.fix import write_fixed
 from fixbot.kb.secret_values import KINDS, redacted
@@ -265,15 +265,7 @@ def check_redacted(text: str, values: Iterable[str]) -> None:
 
 
 def update_doc(section: str, doc: Path = DOC) -> None:
-    """Replace the section (up to the next ``## `` heading) or append it."""
-    text = doc.read_text(encoding="utf-8")
-    start = text.find(HEADING)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[nxt:] if nxt >= 0 else "")
-    doc.write_text(text, encoding="utf-8")
+    update_doc_section(doc, HEADING, section)
 
 
 def main(argv: list[str] | None = None) -> int:

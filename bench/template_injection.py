@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import zizmor
-from bench.corpus import copy_snapshots, corpus_dir, lay_out
+from bench.corpus import copy_snapshots, corpus_dir, lay_out, update_doc_section
 from bench.repos import by_route
 from bench.secrets import _mini_trees, changed_files
 from fixbot import engine, files
@@ -171,14 +171,7 @@ def markdown(trees: list[Tree], z: dict[str, Any], new: dict[str, list[Any]]) ->
 
 
 def update_doc(section: str, doc: Path = DOC) -> None:
-    text = doc.read_text(encoding="utf-8")
-    start = text.find(HEADING)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[nxt:] if nxt >= 0 else "")
-    doc.write_text(text, encoding="utf-8")
+    update_doc_section(doc, HEADING, section)
 
 
 def main(argv: list[str] | None = None) -> int:
