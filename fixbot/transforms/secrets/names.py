@@ -78,16 +78,22 @@ class Namer:
             self._taken.add(reused)
             return reused, True
         base = secret_name(found, key)
-        proposed, n = base, 1
         from_key = key is not None and base == key.upper().removeprefix("INPUT_")
-        while proposed in self._taken or (proposed in self.referenced and not from_key) \
+        proposed = self._claim(base, may_reuse=from_key)
+        self._by_value[value] = proposed
+        return proposed, proposed in self.referenced
+
+    def _claim(self, base: str, may_reuse: bool = False) -> str:
+        """``base``, or ``base_2``…: the first name no other credential has here, that the
+        repository does not read already (unless ``may_reuse``: the key it came from is that
+        secret's own name) and that GitHub allows; taken from then on."""
+        proposed, n = base, 1
+        while proposed in self._taken or (proposed in self.referenced and not may_reuse) \
                 or proposed.startswith("GITHUB_"):
             n += 1
             proposed = f"{base}_{n}"
-        self._by_value[value] = proposed
         self._taken.add(proposed)
-        return proposed, proposed in self.referenced
-
+        return proposed
 
     def known(self, value: str) -> str | None:
         """The name credential ``value`` already has (in this workflow or the repository)."""
@@ -109,10 +115,4 @@ class Namer:
     def fresh(self, found: Found, key: str | None) -> str:
         """A new secret name for a credential whose value the caller keeps to itself (the
         Python codemod names each distinct value once)."""
-        base = secret_name(found, key)
-        proposed, n = base, 1
-        while proposed in self._taken or proposed in self.referenced or proposed.startswith("GITHUB_"):
-            n += 1
-            proposed = f"{base}_{n}"
-        self._taken.add(proposed)
-        return proposed
+        return self._claim(secret_name(found, key))
