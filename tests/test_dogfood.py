@@ -81,7 +81,7 @@ def test_the_sweep_runs_sharded_on_a_schedule_with_an_app_token() -> None:
     assert uses and all(PINNED.match(u) for u in uses), uses
     (app,) = _steps_using(job, "actions/create-github-app-token")
     sweep = next(s for s in job["steps"] if "fixbot sweep" in s.get("run", ""))
-    assert sweep["env"]["FIXBOT_TOKEN"] == "${{ steps.%s.outputs.token }}" % app["id"]
+    assert sweep["env"]["FIXBOT_TOKEN"] == "${{ steps." + app["id"] + ".outputs.token }}"
     assert f'--shard "$SHARD/{len(shards)}"' in sweep["run"]
     assert "--report sweep-report.md" in sweep["run"] and "--format json" in sweep["run"]
     (upload,) = _steps_using(job, "actions/upload-artifact")
