@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-COMMANDS: dict[str, str] = {"fix": "fix", "run": "run", "demo": "demo", "sandbox": "sandbox",
-                            "list": "list_transforms"}
+COMMANDS: dict[str, str] = {"fix": "fix", "run": "run", "sweep": "sweep",
+                            "demo": "demo", "sandbox": "sandbox", "list": "list_transforms"}
 """Command name -> module under ``fixbot.commands``, in the order ``--help`` lists them."""
 
 

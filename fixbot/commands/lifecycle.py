@@ -9,6 +9,7 @@ that moves credentials into secrets.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -88,7 +89,8 @@ Declines = Callable[[list[FileResult]], Mapping[str, engine.Declined]]
 
 def analyze(checkout: gitops.Checkout, transforms: Sequence[Transform], name: str = "",
             actions: Metadata | None = None, declined: Declines | None = None,
-            keep: Callable[[Change], bool] | None = None) -> list[FileResult]:
+            keep: Callable[[Change], bool] | None = None,
+            ignore: Sequence[str] = ()) -> list[FileResult]:
     """Run the transforms over the checkout's workflows and write the changed files (and the
     other files their changes carry: :mod:`fixbot.file_edits`).
 
@@ -96,9 +98,11 @@ def analyze(checkout: gitops.Checkout, transforms: Sequence[Transform], name: st
     so that the transforms find it memoised. ``declined``, given the results, names the
     changes people declined; when it names any, the workflows are processed again without
     them (and what relies on them) before anything is written. ``keep`` keeps one lane's
-    changes (:func:`engine.process`)."""
+    changes (:func:`engine.process`). ``ignore``: globs of workflow paths (repository-relative)
+    left alone (``ignore-paths`` of ``.github/fixbot.yml``)."""
     actions = actions or Metadata()
-    targets = files.discover([str(checkout.path)])
+    targets = [t for t in files.discover([str(checkout.path)])
+               if not any(fnmatch.fnmatchcase(t.repo_path, g) for g in ignore)]
     ctx = RepoContext(checkout.read_text, actions=actions,
                       workflows=tuple(sorted(t.repo_path for t in targets)))
     if actions.source is not None:
@@ -223,6 +227,11 @@ class Repo:
     transforms: Sequence[Transform]
     actions: Metadata
     dry_run: bool
+    # set by a sweep (.github/fixbot.yml and --max-new-prs): workflow globs left alone, labels
+    # added beside `fixbot`, and a gate asked before a new pull request is opened
+    ignore: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    may_open: Callable[[], bool] | None = None
 
     @property
     def chosen(self) -> list[str]:
@@ -235,7 +244,7 @@ def lifecycle(r: Repo, branch: str, keep: Callable[[Change], bool] | None,
     accepts, starting from the work tree at the base."""
     forge, full, checkout, dry_run, chosen = r.forge, r.full, r.checkout, r.dry_run, r.chosen
     declined = DeclinedChanges(forge, full, branch)
-    results = analyze(checkout, r.transforms, full, r.actions, declined, keep)
+    results = analyze(checkout, r.transforms, full, r.actions, declined, keep, r.ignore)
     remote = checkout.remote_tip(branch)
     tip = checkout.fetch_tip(branch) if remote else None
     if not pr.changed(results):
@@ -275,6 +284,9 @@ def lifecycle(r: Repo, branch: str, keep: Callable[[Change], bool] | None,
                     else "updated with new changes")
     if dry_run:
         return _noted(_dry(o, dry_run), p)
+    if open_pr is None and r.may_open is not None and not r.may_open():
+        o.status, o.reason = "skipped", "max-new-prs reached: no new pull request in this sweep"
+        return _noted(o, p)
     log.info("%s: pushing %s", full, branch)
     checkout.push(branch, remote)
     if open_pr:
@@ -286,7 +298,7 @@ def lifecycle(r: Repo, branch: str, keep: Callable[[Change], bool] | None,
         log.info("%s: opening a pull request%s", full,
                  "" if branch == pr.BRANCH else f" from {branch}")
         o.pr = forge.open_pull(full, r.default_branch, branch, o.title or "", o.body or "",
-                               pr.LABEL)
+                               pr.LABEL, r.labels)
         _follow_up(forge, full, o.pr.number, o, new=True)
     return _noted(o, p)
 

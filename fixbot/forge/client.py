@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
 
 import requests
-from github import Auth, Github, GithubIntegration
+from github import Auth, Github, GithubException, GithubIntegration
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 from jwt import PyJWTError
@@ -112,7 +112,9 @@ class Forge:
         return self._credentials is None
 
     # -- credentials -------------------------------------------------------------------------
-    def _installation(self, owner: str, name: str) -> _Installation:
+    def _installation(self, owner: str, name: str | None) -> _Installation:
+        """The App's installation token for ``owner`` (found through ``owner/name``, or through
+        the organisation or user ``owner`` when ``name`` is None), renewed near its expiry."""
         creds = self._credentials
         assert isinstance(creds, AppCredentials)
         cached = self._installations.get(owner.lower())
@@ -120,14 +122,27 @@ class Forge:
             return cached
         app = GithubIntegration(auth=Auth.AppAuth(creds.app_id, creds.private_key),
                                 **self._kwargs)
-        what = f"{owner}/{name}: GitHub App installation"
+        what = f"{owner}/{name}: GitHub App installation" if name else \
+            f"{owner}: GitHub App installation"
+
+        def find() -> Any:
+            if name:
+                return app.get_repo_installation(owner, name)
+            try:
+                return app.get_org_installation(owner)
+            except GithubException as e:
+                if e.status != 404:
+                    raise
+                return app.get_user_installation(owner)
+
         try:
-            installation = self.policy.call(what, lambda: app.get_repo_installation(owner, name))
+            installation = self.policy.call(what, find)
             grant = self.policy.call(what, lambda: app.get_access_token(installation.id))
         except ForgeError as e:
             if status_of(e) == 404:
-                raise ForgeError(f"{what}: the App is not installed on {owner}/{name} (or the "
-                                 "repository does not exist)") from e
+                raise ForgeError(f"{what}: the App is not installed on "
+                                 f"{owner + '/' + name if name else owner} (or it does not "
+                                 "exist)") from e
             if status_of(e) == 401:
                 raise ForgeError(f"{what}: the forge rejected the App's JWT (401): check "
                                  "FIXBOT_APP_ID and the private key") from e
@@ -141,6 +156,12 @@ class Forge:
         entry = _Installation(grant.token, expires, gh)
         self._installations[owner.lower()] = entry
         return entry
+
+    def owner_client(self, owner: str) -> Github:
+        """The client that lists ``owner``'s repositories (for :mod:`fixbot.forge.org`)."""
+        if self._token_gh is not None:
+            return self._token_gh
+        return self._installation(owner, None).gh
 
     def _gh(self, owner: str, name: str) -> Github:
         if self._token_gh is not None:
@@ -263,7 +284,7 @@ class Forge:
         return cached[1]
 
     def open_pull(self, full: str, base: str, branch: str, title: str, body: str,
-                  label: str) -> PullInfo:
+                  label: str, extra_labels: tuple[str, ...] = ()) -> PullInfo:
         repo = self._repo(full)
 
         def created() -> PullRequest | None:  # what a failed first attempt may have created
@@ -284,7 +305,7 @@ class Forge:
             pr = self._pull(full, existing[0].number)
             self.edit_pull(full, pr.number, title=title, body=body)
         self.policy.call(f"{full}: label pull request #{pr.number}",
-                         lambda: pr.add_to_labels(label))
+                         lambda: pr.add_to_labels(label, *extra_labels))
         return self._info(full, pr)
 
     def edit_pull(self, full: str, number: int, *, title: str | None = None,

@@ -161,7 +161,7 @@ class BareRepo:
             for f in files:
                 with contextlib.suppress(OSError):  # gc may remove files meanwhile
                     total += os.path.getsize(os.path.join(dirpath, f))
-        return total // 1024
+        return -(-total // 1024)  # whole KiB, rounded up: 0 only with no objects at all
 
     # -- refs ----------------------------------------------------------------------------------
     def refs(self, prefix: str = "refs/") -> list[tuple[str, str]]:

@@ -1,0 +1,158 @@
+"""``fixbot sweep`` against the sandbox forge: listing, skip reasons, configuration, shards,
+the new-PR cap, reports and a second sweep that changes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from e2e_helpers import client
+
+from fixbot.cli import main
+from fixbot.forge import Forge
+from fixbot.sandbox import Sandbox
+from fixbot.sweep import in_shard
+
+ORG = "acme"
+NEEDS = ("name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+         "      - uses: actions/checkout@v4\n      - run: make test\n")
+CLEAN = ("name: ci\non: push\npermissions:\n  contents: read\njobs:\n  test:\n"
+         "    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+         "        with:\n          persist-credentials: false\n      - run: make test\n")
+WF = ".github/workflows/ci.yml"
+
+
+def world(sb: Sandbox) -> None:
+    sb.create_repo(ORG, "needs-a", {WF: NEEDS})
+    sb.create_repo(ORG, "needs-b", {WF: NEEDS})
+    sb.create_repo(ORG, "needs-c", {WF: NEEDS, ".github/fixbot.yml": "labels: [security]\n"})
+    sb.create_repo(ORG, "clean", {WF: CLEAN})
+    sb.create_repo(ORG, "no-workflows", {"README.md": "hi\n"})
+    sb.create_repo(ORG, "old", {WF: NEEDS}, archived=True)
+    sb.create_repo(ORG, "forked", {WF: NEEDS}, fork=True)
+    sb.create_repo(ORG, "gone", {WF: NEEDS}, disabled=True)
+    sb.create_repo(ORG, "opted-out", {WF: NEEDS, ".github/fixbot.yml": "enabled: false\n"})
+    sb.create_repo(ORG, "bad-config", {WF: NEEDS, ".github/fixbot.yml": "enabled: maybe\n"})
+    sb.create_repo(ORG, "ignored", {WF: NEEDS,
+                                    ".github/fixbot.yml": "ignore-paths: ['.github/workflows/*']\n"})
+    empty = sb.root / ORG / "empty.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(empty)], check=True)
+
+
+def sweep_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = main(["sweep", ORG, "--format", "json", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def statuses(out: dict) -> dict[str, tuple[str, str | None]]:
+    return {r["repo"]: (r["status"], r["reason"]) for r in out["repos"]}
+
+
+EXPECTED = {
+    "acme/bad-config": ("error", ".github/fixbot.yml: enabled: expected true or false, got "
+                                 "str 'maybe'"),
+    "acme/clean": ("no-changes", None),
+    "acme/empty": ("skipped", "repository is empty"),
+    "acme/forked": ("skipped", "repository is a fork (fixbot fixes the upstream repository)"),
+    "acme/gone": ("skipped", "repository is disabled"),
+    "acme/ignored": ("no-changes", None),
+    "acme/needs-a": ("pr-opened", None),
+    "acme/needs-b": ("pr-opened", None),
+    "acme/needs-c": ("pr-opened", None),
+    "acme/no-workflows": ("no-changes", None),
+    "acme/old": ("skipped", "repository is archived"),
+    "acme/opted-out": ("skipped", "opted out in .github/fixbot.yml (enabled: false)"),
+}
+
+
+def test_sweep_opens_the_right_prs_and_a_second_sweep_changes_nothing(
+        sb: Sandbox, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    world(sb)
+    report = tmp_path / "report.md"
+    code, out = sweep_json(capsys, "--report", str(report))
+    assert code == 3  # acme/bad-config
+    assert statuses(out) == EXPECTED
+    assert out["summary"] == {"repos": 12, "pr-opened": 3, "pr-updated": 0, "up-to-date": 0,
+                              "no-changes": 3, "declined": 0, "skipped": 5, "error": 1,
+                              "prs_opened": 3, "prs_updated": 0, "errors": 1,
+                              "files_changed": 3}
+    gh = client(sb)
+    labels = {r: sorted(lb.name for lb in gh.get_repo(r).get_pull(1).labels)
+              for r in ("acme/needs-a", "acme/needs-c")}
+    assert labels == {"acme/needs-a": ["fixbot"], "acme/needs-c": ["fixbot", "security"]}
+    md = report.read_text(encoding="utf-8")
+    assert md.startswith("# fixbot sweep of acme\n\n12 repositories: 3 pull request(s) opened, "
+                         "0 updated, 5 skipped, 1 error(s).\n")
+    assert ("| acme/needs-a | [#1](" + sb.url + "/acme/needs-a/pull/1) |  |") in md
+    assert "## Errors (1)" in md and "## Skipped (5)" in md
+
+    log_before = len(sb.access_log)
+    code, again = sweep_json(capsys)
+    assert code == 3
+    second = dict(EXPECTED) | {f"acme/needs-{x}": ("up-to-date", None) for x in "abc"}
+    assert statuses(again) == second
+    writes = [f"{e.method} {e.path}" for e in sb.access_log[log_before:]
+              if e.method != "GET" and not e.path.endswith("/git-upload-pack")]
+    assert writes == []
+
+
+def test_max_new_prs_caps_new_pull_requests_only(sb: Sandbox,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    world(sb)
+    code, out = sweep_json(capsys, "--max-new-prs", "2", "--concurrency", "1")
+    got = statuses(out)
+    opened = sorted(r for r, (s, _) in got.items() if s == "pr-opened")
+    capped = sorted(r for r, (s, why) in got.items()
+                    if why == "max-new-prs reached: no new pull request in this sweep")
+    assert len(opened) == 2 and len(capped) == 1
+    assert set(opened) | set(capped) == {"acme/needs-a", "acme/needs-b", "acme/needs-c"}
+    # the next sweep opens the third
+    code, out = sweep_json(capsys, "--max-new-prs", "2")
+    assert statuses(out)[capped[0]] == ("pr-opened", None)
+
+
+def test_shards_together_are_the_whole_sweep(sb: Sandbox,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    world(sb)
+    seen: dict[str, tuple[str, str | None]] = {}
+    for i in (1, 2, 3):
+        _, out = sweep_json(capsys, "--shard", f"{i}/3", "--dry-run")
+        part = statuses(out)
+        assert not set(part) & set(seen)
+        assert all(in_shard(r, (i, 3)) for r in part)
+        seen.update(part)
+    dry = {r: (("pr-opened", "dry run: would be pr-opened") if s == "pr-opened" else (s, why))
+           for r, (s, why) in EXPECTED.items()}
+    assert seen == dry
+    assert client(sb).get_repo("acme/needs-a").get_pulls(state="all").totalCount == 0
+
+
+@pytest.mark.parametrize(("flag", "message"), [
+    (["--shard", "4/3"], "--shard: expected I/N with 1 ≤ I ≤ N, got '4/3'"),
+    (["--shard", "0/3"], "--shard: expected I/N with 1 ≤ I ≤ N, got '0/3'"),
+    (["--concurrency", "0"], "--concurrency: expected N ≥ 1, got 0"),
+    (["--max-new-prs", "-1"], "--max-new-prs: expected N ≥ 0, got -1"),
+])
+def test_usage_errors(sb: Sandbox, capsys: pytest.CaptureFixture[str], flag: list[str],
+                      message: str) -> None:
+    assert main(["sweep", ORG, *flag]) == 2
+    assert capsys.readouterr().err.strip().endswith(message)
+
+
+def test_org_config_file_errors_are_usage_errors(sb: Sandbox, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "org.yml"
+    bad.write_text("transforms:\n  only: [permisions]\n", encoding="utf-8")
+    assert main(["sweep", ORG, "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert (f"--config: {bad}: transforms.only: unknown transform id 'permisions' (known: "
+            in err)
+
+
+def test_unknown_org_is_one_clear_error(sb: Sandbox, forge: Forge,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sweep", "nobody-here"]) == 3
+    assert "nobody-here: no such organisation or user" in capsys.readouterr().err
