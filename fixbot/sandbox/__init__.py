@@ -46,7 +46,8 @@ class Sandbox:
     def __init__(self, root: str | Path | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, access_log: str | Path | None = None,
                  app_id: int | None = None, app_public_key: bytes | None = None,
-                 token_ttl: int = 3600, quiet: bool = True) -> None:
+                 token_ttl: int = 3600, quiet: bool = True,
+                 graphql_schema: str | Path | None = None) -> None:
         self._own_root = root is None
         self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="sandbox-"))
         self._log_file: IO[str] | None = (
@@ -56,7 +57,9 @@ class Sandbox:
         try:
             self.server = SandboxServer(self.root, host, port, app=app,
                                         access_log=self._log_file, token_ttl=token_ttl,
-                                        quiet=quiet)
+                                        quiet=quiet,
+                                        graphql_schema=Path(graphql_schema) if graphql_schema
+                                        else None)
         except BaseException:
             if self._log_file is not None:
                 self._log_file.close()

@@ -77,6 +77,7 @@ class Forge:
     app: AppConfig | None = None
     token_ttl: int = 3600
     rates: RateBook = field(default_factory=RateBook)
+    graphql: Any = None  # a graphql_api.GraphQL, or None: /api/graphql answers 404
 
     def can_see(self, principal: Principal | None, repo: BareRepo) -> bool:
         """Users see everything; an installation sees its account's (selected) repositories."""

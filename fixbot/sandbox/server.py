@@ -40,6 +40,7 @@ from fixbot.sandbox.http_git import CHUNK, GIT_PATH_RE, run_http_backend
 from fixbot.sandbox.store import Store
 
 API_PREFIX = "/api/v3"
+GRAPHQL_PATH = "/api/graphql"  # GitHub Enterprise Server's (github.com: /graphql)
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -50,11 +51,16 @@ class SandboxServer(ThreadingHTTPServer):
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0,
                  app: AppConfig | None = None, access_log: IO[str] | None = None,
-                 token_ttl: int = 3600, quiet: bool = True) -> None:
+                 token_ttl: int = 3600, quiet: bool = True,
+                 graphql_schema: Path | None = None) -> None:
         super().__init__((host, port), _Handler)  # bind first: a busy port leaves nothing behind
         root.mkdir(parents=True, exist_ok=True)
         self.forge = Forge(root=root, store=Store(root / "forge.sqlite3"), app=app,
                            token_ttl=token_ttl)
+        if graphql_schema is not None:
+            from fixbot.sandbox.graphql_api import GraphQL
+
+            self.forge.graphql = GraphQL.load(graphql_schema)
         self.faults = FaultBook()
         self.log = AccessLog(file=access_log)
         self.quiet = quiet
@@ -140,6 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = None
             if fault is not None:
                 self._send(*fault.reply())
+            elif path == GRAPHQL_PATH:
+                self._graphql(body, length)
             elif GIT_PATH_RE.match(path) and not path.startswith("/api/"):
                 self._git(path, query, body, length)
             elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
@@ -271,6 +279,36 @@ class _Handler(BaseHTTPRequestHandler):
                              params)
             response: ApiResponse = route.handler(req)
             self._json(response.status, response.body, {**headers, **response.headers})
+        except ApiError as e:
+            self._json(e.status, e.body(), {**headers, **e.headers})
+
+    def _graphql(self, body: IO[bytes], length: int) -> None:
+        """``POST /api/graphql`` (:mod:`fixbot.sandbox.graphql_api`); 404 without a schema."""
+        forge = self.server.forge
+        headers: dict[str, str] = {}
+        try:
+            if forge.graphql is None or self.command != "POST":
+                raise ApiError(404, "Not Found")
+            principal = auth.resolve(self.headers.get("Authorization"), forge.store, forge.app)
+            self._login = principal.login if principal else None
+            if principal is None or principal.kind == "app":
+                raise ApiError(401, "This endpoint requires you to be authenticated.",
+                               documentation_url="https://docs.github.com/graphql/guides/"
+                                                 "forming-calls-with-graphql#authenticating-"
+                                                 "with-graphql")
+            headers = {**self._rate_headers(principal, cost=1), "X-RateLimit-Resource": "graphql"}
+            try:
+                payload = json.loads(body.read(length).decode("utf-8")) if length else None
+            except (UnicodeDecodeError, ValueError):
+                raise ApiError(400, "Problems parsing JSON") from None
+            if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+                self._json(200, {"errors": [{"message": "A query attribute must be specified "
+                                             "and must be a string."}]}, headers)
+                return
+            variables = payload.get("variables")
+            out = forge.graphql.execute(forge, principal, self._base(), payload["query"],
+                                        variables if isinstance(variables, dict) else None)
+            self._json(200, out, headers)
         except ApiError as e:
             self._json(e.status, e.body(), {**headers, **e.headers})
 

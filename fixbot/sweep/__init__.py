@@ -11,6 +11,7 @@ and by the org file's ``max-open-prs``: a repository that would need one beyond 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,10 +24,12 @@ from fixbot.errors import FixbotError
 from fixbot.forge import Forge
 from fixbot.forge.org import EMPTY, OrgRepo, has_commits, list_repos
 from fixbot.redact import strip_userinfo
+from fixbot.sweep.screen import Seen, prescreen
 from fixbot.types import Transform
 
 OPTED_OUT = f"opted out in {config.PATH} (enabled: false)"
 CAPPED = "max-new-prs reached: no new pull request in this sweep"
+log = logging.getLogger("fixbot.sweep")
 
 
 def in_shard(full_name: str, shard: tuple[int, int] | None) -> bool:
@@ -76,11 +79,15 @@ def sweep(forge: Forge, org: str, opts: Options, progress: Progress | None = Non
     mine = [r for r in listed if in_shard(r.full_name, opts.shard)]
     actions = action_fetch.for_forge(forge)  # one metadata cache for the whole sweep
     budget = Budget(_allowance(forge, mine, opts))
+    seen = _screen(forge, org, [r for r in mine if r.skip_reason() in (None, EMPTY)], opts,
+                   actions)
     outcomes: list[Outcome] = []
     pool = ThreadPoolExecutor(max_workers=max(1, opts.concurrency),
                               thread_name_prefix="fixbot-sweep")
     try:
-        futures = {pool.submit(_one, forge, r, opts, actions, budget): r for r in mine}
+        futures = {pool.submit(_one, forge, r, opts, actions, budget,
+                               seen.get(r.full_name) if seen is not None else None): r
+                   for r in mine}
         for f in as_completed(futures):
             o = f.result()
             outcomes.append(o)
@@ -109,19 +116,39 @@ def _allowance(forge: Forge, repos: list[OrgRepo], opts: Options) -> int | None:
     return min(caps) if caps else None
 
 
+def _screen(forge: Forge, org: str, repos: list[OrgRepo], opts: Options,
+            actions: Metadata) -> dict[str, Seen] | None:
+    """The pre-screen's findings, or None (no GraphQL, or it failed: every repository runs)."""
+    if not repos:
+        return {}
+    try:
+        seen = prescreen(forge, org, repos, opts.transforms, opts.org_config, actions)
+    except FixbotError as e:
+        log.warning("fixbot: the pre-screen failed (%s): every repository is cloned",
+                    strip_userinfo(str(e)))
+        return None
+    if seen is None:
+        log.warning("fixbot: %s has no GraphQL endpoint: every repository is cloned (no "
+                    "pre-screen)", strip_userinfo(forge.api_url))
+    return seen
+
+
 def _one(forge: Forge, repo: OrgRepo, opts: Options, actions: Metadata,
-         budget: Budget) -> Outcome:
+         budget: Budget, seen: Seen | None) -> Outcome:
     from fixbot.commands.run import run_repo
     from fixbot.transforms import REGISTRY
 
     full = repo.full_name
     try:
-        if repo.empty and repo.skip_reason() == EMPTY and has_commits(forge, repo):
+        if seen is not None and seen.found:
+            repo = replace(repo, empty=seen.empty)
+        elif repo.empty and repo.skip_reason() == EMPTY and has_commits(forge, repo):
             repo = replace(repo, empty=False)
         reason = repo.skip_reason()
         if reason is not None:
             return Outcome(full, "skipped", reason=reason)
-        text = forge.file_text(full, config.PATH, repo.default_branch)
+        text = (seen.config_text if seen is not None and seen.found
+                else forge.file_text(full, config.PATH, repo.default_branch))
         cfg = config.merge(opts.org_config,
                            config.parse(text, config.PATH) if text is not None else config.Config())
     except FixbotError as e:
@@ -133,5 +160,7 @@ def _one(forge: Forge, repo: OrgRepo, opts: Options, actions: Metadata,
               and t.ID in REGISTRY]
     if not chosen:
         return Outcome(full, "skipped", reason=f"{config.PATH} selects no transform")
+    if seen is not None and seen.clean:
+        return Outcome(full, "no-changes", files=seen.results)
     return run_repo(forge, full, chosen, dry_run=opts.dry_run, actions=actions,
                     ignore=cfg.ignore_paths, labels=cfg.labels, may_open=budget.take)

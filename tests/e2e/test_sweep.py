@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_helpers import client
+from e2e_helpers import BOT_TOKEN, HUMAN_TOKEN, client
 
 from fixbot.cli import main
 from fixbot.forge import Forge
@@ -22,6 +23,37 @@ CLEAN = ("name: ci\non: push\npermissions:\n  contents: read\njobs:\n  test:\n"
          "    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
          "        with:\n          persist-credentials: false\n      - run: make test\n")
 WF = ".github/workflows/ci.yml"
+
+
+@pytest.fixture(scope="session")
+def schema() -> Path:
+    from fixbot.sandbox.graphql_api import Unavailable, fetch_schema
+
+    try:
+        return fetch_schema()
+    except Unavailable as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture
+def gsb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schema: Path) -> Iterator[Sandbox]:
+    """A sandbox that serves GraphQL (the pre-screen's path)."""
+    for var in ("GITHUB_TOKEN", "FIXBOT_APP_ID", "FIXBOT_APP_PRIVATE_KEY",
+                "FIXBOT_APP_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("FIXBOT_TOKEN", BOT_TOKEN)
+    with Sandbox(tmp_path / "forge", graphql_schema=schema) as sandbox:
+        sandbox.add_token("fixbot-bot", BOT_TOKEN)
+        sandbox.add_token("alice", HUMAN_TOKEN)
+        monkeypatch.setenv("GITHUB_API_URL", sandbox.api_url)
+        yield sandbox
+
+
+def clones(sb: Sandbox, since: int = 0) -> list[str]:
+    """The repositories fetched with git (``owner/name``), in order, without repeats."""
+    seen = [e.path.split("/")[1] + "/" + e.path.split("/")[2].removesuffix(".git")
+            for e in sb.access_log[since:] if e.path.endswith("/git-upload-pack")]
+    return list(dict.fromkeys(seen))
 
 
 def world(sb: Sandbox) -> None:
@@ -95,7 +127,8 @@ def test_sweep_opens_the_right_prs_and_a_second_sweep_changes_nothing(
     second = dict(EXPECTED) | {f"acme/needs-{x}": ("up-to-date", None) for x in "abc"}
     assert statuses(again) == second
     writes = [f"{e.method} {e.path}" for e in sb.access_log[log_before:]
-              if e.method != "GET" and not e.path.endswith("/git-upload-pack")]
+              if e.method != "GET" and not e.path.endswith("/git-upload-pack")
+              and e.path != "/api/graphql"]
     assert writes == []
 
 
@@ -156,3 +189,53 @@ def test_unknown_org_is_one_clear_error(sb: Sandbox, forge: Forge,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sweep", "nobody-here"]) == 3
     assert "nobody-here: no such organisation or user" in capsys.readouterr().err
+
+
+def test_the_prescreen_clones_only_what_needs_a_change(gsb: Sandbox,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    world(gsb)
+    code, out = sweep_json(capsys)
+    assert code == 3
+    assert statuses(out) == EXPECTED
+    # clean ones, the opted-out one, the empty one and the one whose config is broken: no clone
+    assert sorted(clones(gsb)) == ["acme/needs-a", "acme/needs-b", "acme/needs-c"]
+    graphql = [e for e in gsb.access_log if e.path == "/api/graphql"]
+    # one query for the 9 repositories screened, one for the files their steps name (`make
+    # test` reads a Makefile, which these repositories do not have)
+    assert [e.status for e in graphql] == [200, 200]
+    # the clean repository's report is the one a clone would give
+    (clean,) = [r for r in out["repos"] if r["repo"] == "acme/clean"]
+    assert [(f["path"], f["status"]) for f in clean["files"]] == [(WF, "unchanged")]
+
+    before = len(gsb.access_log)
+    code, again = sweep_json(capsys)
+    second = dict(EXPECTED) | {f"acme/needs-{x}": ("up-to-date", None) for x in "abc"}
+    assert statuses(again) == second
+    # only the repositories with a fixbot branch are looked at again
+    assert sorted(clones(gsb, before)) == ["acme/needs-a", "acme/needs-b", "acme/needs-c"]
+
+
+def test_the_prescreen_fetches_the_scripts_a_workflow_runs(gsb: Sandbox,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    """A step runs a Python script holding a credential: the screen must not call the
+    repository clean because it had not read the script."""
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    wf = CLEAN.replace("run: make test", "run: python scripts/upload.py")
+    gsb.create_repo(ORG, "scripted", {WF: wf, "scripts/upload.py":
+                                      f'TOKEN = "{token}"\nprint(len(TOKEN))\n'})
+    gsb.create_repo(ORG, "local-action", {WF: CLEAN.replace(
+        "      - run: make test\n", "      - uses: ./.github/actions/build\n"),
+        ".github/actions/build/action.yml": "name: build\nruns:\n  using: composite\n"
+                                            "  steps:\n    - run: make\n      shell: bash\n"})
+    code, out = sweep_json(capsys, "--dry-run")
+    got = statuses(out)
+    (scripted,) = [r for r in out["repos"] if r["repo"] == "acme/scripted"]
+    # the secrets lane found the script's credential: run, not screened out
+    assert (scripted["status"], scripted["secrets"]["status"]) == ("no-changes", "pr-opened")
+    assert got["acme/local-action"] == ("no-changes", None)
+    assert clones(gsb) == ["acme/scripted"]
+    graphql = [e for e in gsb.access_log if e.path == "/api/graphql"]
+    # the batch; then the script and the local action's action.yml; then the Makefile that the
+    # action's `make` step reads
+    assert len(graphql) == 3
