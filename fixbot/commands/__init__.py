@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-COMMANDS: dict[str, str] = {"fix": "fix", "run": "run", "sweep": "sweep",
+COMMANDS: dict[str, str] = {"fix": "fix", "run": "run", "sweep": "sweep", "status": "status",
                             "demo": "demo", "sandbox": "sandbox", "list": "list_transforms"}
 """Command name -> module under ``fixbot.commands``, in the order ``--help`` lists them."""
 

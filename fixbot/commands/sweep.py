@@ -86,9 +86,10 @@ def run(args: argparse.Namespace) -> int:
         sum(1 for r in repos if _in(r.full_name, shard)))
     outcomes = sweep(forge, args.org, opts, progress, repos=repos)
     if args.dashboard is not None and not args.dry_run:
-        from fixbot.status import collect, dashboard
+        from fixbot.status import collect
+        from fixbot.status.dashboard import update as update_dashboard
 
-        number = dashboard.update(forge, args.dashboard, collect(forge, args.org))
+        number = update_dashboard(forge, args.dashboard, collect(forge, args.org))
         if not quiet:
             print(f"fixbot: dashboard: {args.dashboard}#{number}", file=sys.stderr)
     if args.report is not None:

@@ -19,6 +19,7 @@ from fixbot.sandbox import (  # noqa: F401
     api_apps,
     api_git,
     api_issues,
+    api_people,
     api_pulls,
     api_repos,
     api_secrets,
