@@ -47,7 +47,9 @@ class Sandbox:
                  port: int = 0, access_log: str | Path | None = None,
                  app_id: int | None = None, app_public_key: bytes | None = None,
                  token_ttl: int = 3600, quiet: bool = True,
-                 graphql_schema: str | Path | None = None) -> None:
+                 graphql_schema: str | Path | None = None, rate_limit: int | None = None,
+                 rate_window: int = 3600, fail_rate: float = 0.0, seed: int = 0,
+                 slow_ms: int = 0) -> None:
         self._own_root = root is None
         self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="sandbox-"))
         self._log_file: IO[str] | None = (
@@ -59,7 +61,9 @@ class Sandbox:
                                         access_log=self._log_file, token_ttl=token_ttl,
                                         quiet=quiet,
                                         graphql_schema=Path(graphql_schema) if graphql_schema
-                                        else None)
+                                        else None, rate_limit=rate_limit,
+                                        rate_window=rate_window, fail_rate=fail_rate,
+                                        seed=seed, slow_ms=slow_ms)
         except BaseException:
             if self._log_file is not None:
                 self._log_file.close()
@@ -222,11 +226,13 @@ class Sandbox:
 def serve(root: str | Path, host: str = "127.0.0.1", port: int = 0,
           tokens: Mapping[str, str] | None = None, access_log: str | Path | None = None,
           app_id: int | None = None, app_public_key: bytes | None = None,
-          installs: Mapping[str, int | None] | None = None, out: IO[str] = sys.stdout) -> int:
+          installs: Mapping[str, int | None] | None = None, out: IO[str] = sys.stdout,
+          **options: object) -> int:
     """Run a sandbox in the foreground until Ctrl-C. ``tokens`` maps token -> login;
-    ``installs`` maps account -> installation id (``None``: next free id)."""
+    ``installs`` maps account -> installation id (``None``: next free id); ``options``: the
+    other :class:`Sandbox` settings (GraphQL schema, limits and injected faults)."""
     sandbox = Sandbox(root, host=host, port=port, access_log=access_log, app_id=app_id,
-                      app_public_key=app_public_key)
+                      app_public_key=app_public_key, **options)  # type: ignore[arg-type]
     for token, login in (tokens or {}).items():
         sandbox.add_token(login, token)
     for account, ident in (installs or {}).items():

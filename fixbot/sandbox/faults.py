@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
@@ -30,13 +31,16 @@ class Fault:
     retry_after: int = 1
     reset_in: int = 60
     hits: int = 0
+    status: int = 500  # of a "500" fault: 500, 502 or 503
 
     def reply(self) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) of the failure."""
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if self.kind in ("500", "500-after"):
-            body = {"message": "Server Error", "documentation_url": RATE_DOC}
-            return 500, headers, json.dumps(body).encode()
+            message = {502: "Bad Gateway", 503: "Service Unavailable"}.get(self.status,
+                                                                             "Server Error")
+            body = {"message": message, "documentation_url": RATE_DOC}
+            return self.status, headers, json.dumps(body).encode()
         if self.kind == "secondary":
             headers["Retry-After"] = str(self.retry_after)
             body = {"message": SECONDARY_MESSAGE, "documentation_url": RATE_DOC +
@@ -53,9 +57,17 @@ class Fault:
 
 
 class FaultBook:
-    def __init__(self) -> None:
+    """Injected failures: :meth:`add` queues exact ones (by path pattern); ``fail_rate``
+    makes that fraction of the REST and GraphQL requests (never ``/rate_limit``) answer 502,
+    503 or 500 at random, repeatably for one ``seed``; ``slow_ms`` delays every response."""
+
+    def __init__(self, fail_rate: float = 0.0, seed: int = 0, slow_ms: int = 0) -> None:
         self._lock = threading.Lock()
         self.faults: list[Fault] = []
+        self.fail_rate = fail_rate
+        self.slow_ms = slow_ms
+        self._random = random.Random(seed)
+        self.random_hits = 0
 
     def add(self, pattern: str, kind: str = "500", count: int = 1, method: str | None = None,
             retry_after: int = 1, reset_in: int = 60) -> Fault:
@@ -76,6 +88,11 @@ class FaultBook:
                     fault.remaining -= 1
                     fault.hits += 1
                     return fault
+            if (self.fail_rate and path.startswith("/api/") and path != "/api/v3/rate_limit"
+                    and self._random.random() < self.fail_rate):
+                self.random_hits += 1
+                status = self._random.choice((500, 502, 503))
+                return Fault(re.compile(""), "500", 0, status=status)
         return None
 
     def clear(self) -> None:

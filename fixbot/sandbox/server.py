@@ -7,6 +7,7 @@ import json
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,7 @@ from fixbot.sandbox.api_core import (
     AppConfig,
     Forge,
     Principal,
+    RateBook,
     find_route,
 )
 from fixbot.sandbox.faults import AccessLog, Fault, FaultBook, LogEntry
@@ -53,7 +55,9 @@ class SandboxServer(ThreadingHTTPServer):
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0,
                  app: AppConfig | None = None, access_log: IO[str] | None = None,
                  token_ttl: int = 3600, quiet: bool = True,
-                 graphql_schema: Path | None = None) -> None:
+                 graphql_schema: Path | None = None, rate_limit: int | None = None,
+                 rate_window: int = 3600, fail_rate: float = 0.0, seed: int = 0,
+                 slow_ms: int = 0) -> None:
         super().__init__((host, port), _Handler)  # bind first: a busy port leaves nothing behind
         root.mkdir(parents=True, exist_ok=True)
         self.forge = Forge(root=root, store=Store(root / "forge.sqlite3"), app=app,
@@ -62,7 +66,9 @@ class SandboxServer(ThreadingHTTPServer):
             from fixbot.sandbox.graphql_api import GraphQL
 
             self.forge.graphql = GraphQL.load(graphql_schema)
-        self.faults = FaultBook()
+        if rate_limit is not None:
+            self.forge.rates = RateBook(rate_limit, rate_window)
+        self.faults = FaultBook(fail_rate, seed, slow_ms)
         self.log = AccessLog(file=access_log)
         self.quiet = quiet
 
@@ -141,6 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._log_path, self._raw_in = path, raw_in
         self._late_fault: Fault | None = None
         try:
+            if self.server.faults.slow_ms:
+                time.sleep(self.server.faults.slow_ms / 1000)
             fault = self.server.faults.take(self.command, path)
             if fault is not None and fault.kind == "500-after":
                 self._late_fault = fault  # carried out below; only the reply is a 500
