@@ -72,7 +72,8 @@ def test_the_sweep_runs_sharded_on_a_schedule_with_an_app_token() -> None:
     wf = _load(ROOT / ".github" / "workflows" / "sweep.yml")
     assert set(wf["on"]) == {"schedule", "workflow_dispatch"}
     assert wf["permissions"] == {}
-    (job,) = wf["jobs"].values()
+    assert set(wf["jobs"]) == {"sweep", "dashboard"}
+    job = wf["jobs"]["sweep"]
     assert job["permissions"] == {"contents": "read"}
     shards = job["strategy"]["matrix"]["shard"]
     assert shards == list(range(1, len(shards) + 1)) and len(shards) > 1
@@ -101,3 +102,14 @@ def test_checkouts_keep_no_credentials() -> None:
         for job in _load(path)["jobs"].values():
             for step in _steps_using(job, "actions/checkout"):
                 assert step["with"]["persist-credentials"] is False, path.name
+
+
+def test_the_dashboard_is_rewritten_once_after_every_shard() -> None:
+    wf = _load(ROOT / ".github" / "workflows" / "sweep.yml")
+    job = wf["jobs"]["dashboard"]
+    assert job["needs"] == "sweep" and job["permissions"] == {"contents": "read"}
+    step = next(s for s in job["steps"] if "fixbot status" in s.get("run", ""))
+    assert '--dashboard "$GITHUB_REPOSITORY"' in step["run"]
+    (app,) = _steps_using(job, "actions/create-github-app-token")
+    asked = {k: v for k, v in app["with"].items() if k.startswith("permission-")}
+    assert {k for k, v in asked.items() if v == "write"} == {"permission-issues"}

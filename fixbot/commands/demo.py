@@ -1,4 +1,4 @@
-"""``fixbot demo``: a sandbox forge on a free port, a few example repositories, fixbot on each.
+"""``fixbot demo``: a sandbox forge on a free port, a few example repositories, a sweep of them.
 
 Works offline: the forge is the loopback sandbox in a temporary directory, seeded from the
 example workflows packaged under ``fixbot/examples/<name>/``. Prints the pull requests opened
@@ -57,14 +57,16 @@ def _collect(node: Traversable, prefix: str, out: dict[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fixbot.commands.run import run_repo
     from fixbot.forge import Forge, TokenCredentials
     from fixbot.sandbox import Sandbox
+    from fixbot.sandbox.graphql_api import cache_path
+    from fixbot.sweep import Options, sweep
     from fixbot.transforms import select
 
-    transforms = select(None, None)
+    opts = Options(select(None, None))
     out = sys.stdout
-    with Sandbox() as sb:
+    schema = cache_path() if cache_path().is_file() else None  # offline: GraphQL if cached
+    with Sandbox(graphql_schema=schema) as sb:
         token = sb.add_token("fixbot-demo")
         examples = example_files()
         for name, files in examples.items():
@@ -74,12 +76,10 @@ def run(args: argparse.Namespace) -> int:
         forge = Forge(sb.api_url, TokenCredentials(token))
         outcomes: list[Outcome] = []
         try:
-            for name in examples:
-                outcomes.append(run_repo(forge, f"{OWNER}/{name}", transforms))
+            outcomes = sweep(forge, OWNER, opts)
         except KeyboardInterrupt:
-            raise KeyboardInterrupt(f"the demo ran on {len(outcomes)} of {len(examples)} "
-                                    "repositories; the sandbox is stopped and its temporary "
-                                    "directory removed") from None
+            raise KeyboardInterrupt("the demo's sweep was interrupted; the sandbox is stopped "
+                                    "and its temporary directory removed") from None
         print("", file=out)
         for o in outcomes:
             pr = f"#{o.pr.number} {o.pr.url}" if o.pr else "-"
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         if shown is not None and shown.pr is not None:
             print(f"\n--- body of {shown.repo}#{shown.pr.number} ---\n", file=out)
             print(shown.body, file=out)
-        again = [f"{o.repo} {run_repo(forge, o.repo, transforms).status}" for o in outcomes]
+        again = [f"{o.repo} {o.status}" for o in sweep(forge, OWNER, opts)]
         print(f"rerun: {', '.join(again)}", file=out)
         if getattr(args, "keep", False):
             keep(sb, token, outcomes, out)
