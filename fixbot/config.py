@@ -10,7 +10,7 @@ Schema (every key optional)::
     ignore-paths:             # workflow files fixbot leaves alone (fnmatch globs, repo-relative)
       - .github/workflows/release-*.yml
     labels: [security]        # labels added to fixbot's pull requests, beside `fixbot`
-    reviewers: [octocat]      # people asked to review fixbot's pull requests
+    reviewers: [octocat]      # people asked to review fixbot's new pull requests
     max-open-prs: 50          # org file only: fixbot's open pull requests across the org
 
 A file that is not valid raises :class:`ConfigError` naming the file, the key and what was

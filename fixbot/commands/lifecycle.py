@@ -32,6 +32,8 @@ LANDED_MARKER = "<!-- fixbot:landed -->"
 CHANGES_PREFIX = "<!-- fixbot:changes="
 _CHANGES_RE = re.compile(r"<!-- fixbot:changes=([0-9a-f]{12}(?:,[0-9a-f]{12})*)? -->\n\Z")
 GITHUB_BODY_LIMIT = 65_536
+CAPPED = ("cap on new pull requests reached (--max-new-prs or max-open-prs): none opened in "
+          "this sweep")
 log = logging.getLogger("fixbot.commands.run")
 
 
@@ -232,6 +234,7 @@ class Repo:
     ignore: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     may_open: Callable[[], bool] | None = None
+    reviewers: tuple[str, ...] = ()
 
     @property
     def chosen(self) -> list[str]:
@@ -285,7 +288,7 @@ def lifecycle(r: Repo, branch: str, keep: Callable[[Change], bool] | None,
     if dry_run:
         return _noted(_dry(o, dry_run), p)
     if open_pr is None and r.may_open is not None and not r.may_open():
-        o.status, o.reason = "skipped", "max-new-prs reached: no new pull request in this sweep"
+        o.status, o.reason = "skipped", CAPPED
         return _noted(o, p)
     log.info("%s: pushing %s", full, branch)
     checkout.push(branch, remote)
@@ -298,7 +301,7 @@ def lifecycle(r: Repo, branch: str, keep: Callable[[Change], bool] | None,
         log.info("%s: opening a pull request%s", full,
                  "" if branch == pr.BRANCH else f" from {branch}")
         o.pr = forge.open_pull(full, r.default_branch, branch, o.title or "", o.body or "",
-                               pr.LABEL, r.labels)
+                               pr.LABEL, r.labels, r.reviewers)
         _follow_up(forge, full, o.pr.number, o, new=True)
     return _noted(o, p)
 

@@ -201,16 +201,16 @@ def _no_workflows(checkout: gitops.Checkout) -> str:
 def run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run: bool = False,
              workdir: Path | None = None, actions: Metadata | None = None,
              create_secrets: bool = False, ignore: tuple[str, ...] = (),
-             labels: tuple[str, ...] = (), may_open: Callable[[], bool] | None = None
-             ) -> Outcome:
+             labels: tuple[str, ...] = (), may_open: Callable[[], bool] | None = None,
+             reviewers: tuple[str, ...] = ()) -> Outcome:
     """The whole lifecycle of both pull requests of one forge repository (:mod:`lanes`);
     errors become an ``error`` outcome.
 
     ``actions``: where remote actions' metadata comes from; by default the forge's own, one
     :class:`Metadata` per ``forge`` object, so a process running many repositories on it asks
     for each action and ref once. ``create_secrets``: store the credentials the secrets pull
-    request moves as the secrets it needs (``--create-secrets``). ``ignore``, ``labels`` and
-    ``may_open``: what a sweep sets (:class:`Repo`)."""
+    request moves as the secrets it needs (``--create-secrets``). ``ignore``, ``labels``,
+    ``may_open`` and ``reviewers``: what a sweep sets (:class:`Repo`)."""
     tmp = None if workdir else tempfile.TemporaryDirectory(prefix="fixbot-run-")
     root = Path(workdir or tmp.name)  # type: ignore[union-attr]
     try:
@@ -224,7 +224,7 @@ def run_repo(forge: Forge, full: str, transforms: Sequence[Transform], dry_run: 
         checkout = gitops.clone(info.clone_url, root / "repo", forge.git_token(full),
                                 branch=info.default_branch)
         r = Repo(forge, full, info.default_branch, checkout, checkout.head, transforms,
-                 actions, dry_run, ignore, labels, may_open)
+                 actions, dry_run, ignore, labels, may_open, reviewers)
         return lanes.run_forge(r, create_secrets)
     except FixbotError as e:
         return Outcome(full, "error", reason=strip_userinfo(str(e)))

@@ -284,7 +284,8 @@ class Forge:
         return cached[1]
 
     def open_pull(self, full: str, base: str, branch: str, title: str, body: str,
-                  label: str, extra_labels: tuple[str, ...] = ()) -> PullInfo:
+                  label: str, extra_labels: tuple[str, ...] = (),
+                  reviewers: tuple[str, ...] = ()) -> PullInfo:
         repo = self._repo(full)
 
         def created() -> PullRequest | None:  # what a failed first attempt may have created
@@ -306,6 +307,9 @@ class Forge:
             self.edit_pull(full, pr.number, title=title, body=body)
         self.policy.call(f"{full}: label pull request #{pr.number}",
                          lambda: pr.add_to_labels(label, *extra_labels))
+        if reviewers:
+            self.policy.call(f"{full}: request reviews on #{pr.number}",
+                             lambda: pr.create_review_request(reviewers=list(reviewers)))
         return self._info(full, pr)
 
     def edit_pull(self, full: str, number: int, *, title: str | None = None,

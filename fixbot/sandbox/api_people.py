@@ -224,3 +224,35 @@ def check_runs(req: ApiRequest) -> ApiResponse:
     if repo.resolve(req.params["ref"]) is None:
         raise ApiError(422, f"No commit found for SHA: {req.params['ref']}")
     return ApiResponse(200, {"total_count": 0, "check_runs": []})
+
+
+# -- review requests -----------------------------------------------------------------------------
+@route("POST", "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers")
+def request_reviewers(req: ApiRequest) -> ApiResponse:
+    """Ask people to review; a login the sandbox does not know is refused as on GitHub (422)."""
+    repo, pull = _pull(req)
+    logins = req.field("reviewers", list) or []
+    unknown = [x for x in logins if not isinstance(x, str)
+               or req.forge.store.known_account(x) is None]
+    if unknown:
+        raise ApiError(422, "Reviews may only be requested from collaborators. One or more of "
+                            "the users or teams you specified is not a collaborator of the "
+                            f"{repo.full_name} repository.")
+    with req.forge.store.tx() as db:
+        for login in logins:
+            db.execute("INSERT OR IGNORE INTO review_requests(issue_id, login) VALUES (?, ?)",
+                       (int(pull["id"]), login))
+    body = PP.pull(req, repo, pull)
+    # the answer is a pull-request-simple, whose labels' description is a string
+    body["labels"] = [{**lb, "description": lb.get("description") or ""}
+                      for lb in body.get("labels", [])]
+    return ApiResponse(201, body)
+
+
+@route("GET", "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers")
+def list_requested_reviewers(req: ApiRequest) -> ApiResponse:
+    repo, pull = _pull(req)
+    rows = req.forge.store.all("SELECT login FROM review_requests WHERE issue_id = ? "
+                               "ORDER BY login", int(pull["id"]))
+    return ApiResponse(200, {"users": [P.user(req, r["login"], "User") for r in rows],
+                             "teams": []})

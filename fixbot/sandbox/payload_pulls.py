@@ -77,7 +77,11 @@ def pull(req: ApiRequest, repo: BareRepo, row: Row, full: bool = True) -> Row:
         "created_at": row["created_at"], "updated_at": row["updated_at"],
         "closed_at": row["closed_at"], "merged_at": row["merged_at"],
         "merge_commit_sha": row["merge_commit_sha"], "assignee": None, "assignees": [],
-        "requested_reviewers": [], "requested_teams": [],
+        "requested_reviewers": [
+            P.user(req, r["login"], "User") for r in req.forge.store.all(
+                "SELECT login FROM review_requests WHERE issue_id = ? ORDER BY login",
+                int(row["id"]))],
+        "requested_teams": [],
         "head": _branch(req, repo, row["head_ref"], head_sha, repo_body),
         "base": _branch(req, repo, row["base_ref"], base_sha, repo_body),
         "_links": {

@@ -28,7 +28,6 @@ from fixbot.sweep.screen import Seen, prescreen
 from fixbot.types import Transform
 
 OPTED_OUT = f"opted out in {config.PATH} (enabled: false)"
-CAPPED = "max-new-prs reached: no new pull request in this sweep"
 log = logging.getLogger("fixbot.sweep")
 
 
@@ -163,4 +162,5 @@ def _one(forge: Forge, repo: OrgRepo, opts: Options, actions: Metadata,
     if seen is not None and seen.clean:
         return Outcome(full, "no-changes", files=seen.results)
     return run_repo(forge, full, chosen, dry_run=opts.dry_run, actions=actions,
-                    ignore=cfg.ignore_paths, labels=cfg.labels, may_open=budget.take)
+                    ignore=cfg.ignore_paths, labels=cfg.labels, may_open=budget.take,
+                    reviewers=cfg.reviewers)

@@ -12,6 +12,7 @@ import pytest
 from e2e_helpers import BOT_TOKEN, HUMAN_TOKEN, client
 
 from fixbot.cli import main
+from fixbot.commands.lifecycle import CAPPED
 from fixbot.forge import Forge
 from fixbot.sandbox import Sandbox
 from fixbot.sweep import in_shard
@@ -59,7 +60,8 @@ def clones(sb: Sandbox, since: int = 0) -> list[str]:
 def world(sb: Sandbox) -> None:
     sb.create_repo(ORG, "needs-a", {WF: NEEDS})
     sb.create_repo(ORG, "needs-b", {WF: NEEDS})
-    sb.create_repo(ORG, "needs-c", {WF: NEEDS, ".github/fixbot.yml": "labels: [security]\n"})
+    sb.create_repo(ORG, "needs-c", {WF: NEEDS, ".github/fixbot.yml":
+                                    "labels: [security]\nreviewers: [alice]\n"})
     sb.create_repo(ORG, "clean", {WF: CLEAN})
     sb.create_repo(ORG, "no-workflows", {"README.md": "hi\n"})
     sb.create_repo(ORG, "old", {WF: NEEDS}, archived=True)
@@ -115,6 +117,9 @@ def test_sweep_opens_the_right_prs_and_a_second_sweep_changes_nothing(
     labels = {r: sorted(lb.name for lb in gh.get_repo(r).get_pull(1).labels)
               for r in ("acme/needs-a", "acme/needs-c")}
     assert labels == {"acme/needs-a": ["fixbot"], "acme/needs-c": ["fixbot", "security"]}
+    asked = {r: [u.login for u in gh.get_repo(r).get_pull(1).requested_reviewers]
+             for r in ("acme/needs-a", "acme/needs-c")}
+    assert asked == {"acme/needs-a": [], "acme/needs-c": ["alice"]}
     md = report.read_text(encoding="utf-8")
     assert md.startswith("# fixbot sweep of acme\n\n12 repositories: 3 pull request(s) opened, "
                          "0 updated, 5 skipped, 1 error(s).\n")
@@ -139,7 +144,7 @@ def test_max_new_prs_caps_new_pull_requests_only(sb: Sandbox,
     got = statuses(out)
     opened = sorted(r for r, (s, _) in got.items() if s == "pr-opened")
     capped = sorted(r for r, (s, why) in got.items()
-                    if why == "max-new-prs reached: no new pull request in this sweep")
+                    if why == CAPPED)
     assert len(opened) == 2 and len(capped) == 1
     assert set(opened) | set(capped) == {"acme/needs-a", "acme/needs-b", "acme/needs-c"}
     # the next sweep opens the third
@@ -239,3 +244,17 @@ def test_the_prescreen_fetches_the_scripts_a_workflow_runs(gsb: Sandbox,
     # the batch; then the script and the local action's action.yml; then the Makefile that the
     # action's `make` step reads
     assert len(graphql) == 3
+
+
+def test_max_open_prs_counts_the_prs_already_open(sb: Sandbox, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    world(sb)
+    org = tmp_path / "org.yml"
+    org.write_text("max-open-prs: 1\n", encoding="utf-8")
+    _, out = sweep_json(capsys, "--config", str(org), "--concurrency", "1")
+    assert sum(s == "pr-opened" for s, _ in statuses(out).values()) == 1
+    _, again = sweep_json(capsys, "--config", str(org))
+    got = statuses(again)
+    assert sum(s == "pr-opened" for s, _ in got.values()) == 0
+    assert sum(why == CAPPED
+               for _, why in got.values()) == 2
