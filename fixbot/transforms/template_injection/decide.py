@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from fixbot.kb import pwsh_spots, shell_roles, shell_spots
 from fixbot.kb.expressions import swap_out
-from fixbot.kb.injection import Verdict, variable_name, verdict
+from fixbot.kb.injection import Ref, Verdict, tokens, variable_name, verdict
 from fixbot.kb.script_files import EITHER_DEFAULT, language_of_shell
 from fixbot.step_env import effective_env, env_layers, free_variable
 from fixbot.transforms.template_injection.extract import Site
@@ -142,9 +142,37 @@ class _Names:
         self.script = script
         self.d = d
 
+    def env_verdict(self, expr: str) -> Verdict | None:
+        """``${{ env.NAME }}`` alone, where the workflow, the job or the step declares
+        ``NAME`` in an ``env:`` and the script never names ``NAME`` itself: the shell already
+        holds the same value in that variable (the ``env`` context is what the step's
+        environment holds), so reading ``$NAME`` changes only who parses it. Else None: an
+        undeclared name (one a step wrote to ``$GITHUB_ENV``, or none: empty, where the
+        variable may be a runner's own) or a script that may change the variable first."""
+        toks = tokens(expr.strip().removeprefix("${{").removesuffix("}}"))
+        if toks is None or len(toks) != 3 or toks[0] != ("ident", toks[0][1]) \
+                or toks[0][1].lower() != "env" or toks[1] != ("op", ".") \
+                or toks[2][0] != "ident":
+            return None
+        name = toks[2][1]
+        declared = [k for k in self.env if k.lower() == name.lower()]
+        if len(declared) != 1:
+            return None
+        var = declared[0]
+        if not (var.isascii() and var.isidentifier()) or \
+                free_variable(var, self.script, set()) != var:
+            return None
+        ref = Ref(("env", name.lower()), f"env.{name}")
+        return Verdict("unknown", ref, f"`env.{name}` is the variable `{var}` of an `env:` "
+                       "here, whose value fixbot does not trace (it may hold text an attacker "
+                       "wrote)", var)
+
     def var(self, expr: str, v: Verdict) -> tuple[str, bool]:
         """The variable, and whether the runner sets it itself."""
         key = expr.strip()
+        if v.ref is not None and v.ref.parts[0] == "env" and v.default_env in self.env:
+            self.chosen[key] = v.default_env
+            return v.default_env, False
         var = self.chosen.get(key) or self.by_value.get(key)
         runner_env = False
         if var is None and v.default_env is not None and v.default_env not in self.env:
@@ -169,7 +197,7 @@ def _pwsh(wf: Workflow, site: Site, script: str) -> Decision:
     by_seg: dict[pwsh_spots.Segment, list[tuple[int, int, str, Verdict, bool]]] = {}
     for start, end, held in parsed.expressions:
         expr = script[start:end]
-        v = _risky(expr, site)
+        v = _risky(expr, site) or names.env_verdict(expr)
         if v is None:
             continue
         if held is None or held.quoting not in ("double", "here", "single", "bare"):
@@ -218,7 +246,7 @@ def _bash(wf: Workflow, site: Site, script: str) -> Decision:
     names = _Names(wf, site, script, d)
     for start, end, quoting, outer in parsed.expressions:
         expr = script[start:end]
-        v = _risky(expr, site)
+        v = _risky(expr, site) or names.env_verdict(expr)
         if v is None:
             continue
         ansi = any(g.start <= start and end <= g.end and g.quoting == "other"
