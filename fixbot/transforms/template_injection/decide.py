@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fixbot.kb import pwsh_spots, shell_roles, shell_spots
+from fixbot.kb import js_spots, pwsh_spots, shell_roles, shell_spots
 from fixbot.kb.expressions import swap_out
 from fixbot.kb.injection import Ref, Verdict, tokens, variable_name, verdict
 from fixbot.kb.script_files import EITHER_DEFAULT, language_of_shell
@@ -44,6 +44,7 @@ class Decision:
     env: dict[str, str] = field(default_factory=dict)  # the entries the step's env: gains
     # the script's edits, when they are not one per move (PowerShell rewrites a '…' string whole)
     replaces: list[tuple[int, int, str]] | None = None
+    language: str = "shell"  # "javascript" for actions/github-script
 
 
 def _risky(expr: str, site: Site) -> Verdict | None:
@@ -66,10 +67,7 @@ _ENV_HINT = ("pass it through the step's `env:` and read the variable instead")
 def decide(wf: Workflow, site: Site) -> Decision:
     script = str(site.node.value)
     if site.kind == "github-script":
-        return _whole_language(site, script, (
-            "it is pasted into the JavaScript of `actions/github-script` before it runs, so a "
-            "value holding a quote and code runs as code; fixbot reads no JavaScript and leaves "
-            f"it as it is: {_ENV_HINT} (`process.env.NAME`)"))
+        return _js(wf, site, script)
     shell = site.shell
     if shell == EITHER_DEFAULT:
         return _whole_language(site, script, (
@@ -232,6 +230,43 @@ def _pwsh(wf: Workflow, site: Site, script: str) -> Decision:
     if edits and pwsh_spots.read(_ascii(new)).error is not None:  # never expected
         return _whole_language(site, script, "the script would not parse rewritten; " + _ENV_HINT)
     d.replaces = sorted(edits)
+    return d
+
+
+def _js(wf: Workflow, site: Site, script: str) -> Decision:
+    """The JavaScript of ``actions/github-script``: an expression inside string text reads
+    ``process.env.NAME`` (:mod:`fixbot.kb.js_spots`); the rewritten script must parse."""
+    d = Decision(language="javascript")
+    parsed = js_spots.read(_ascii(script))
+    pasted = ("it is pasted into the JavaScript of `actions/github-script` before it runs, so "
+              "a value holding a quote and code runs as code")
+    if parsed.error is not None:
+        return _whole_language(site, script, (
+            f"{pasted}, and {parsed.error}; {_ENV_HINT} (`process.env.NAME`)"))
+    names = _Names(wf, site, script, d)
+    chosen: dict[tuple[int, int], str] = {}
+    for spot in parsed.spots:
+        expr = script[spot.start:spot.end]
+        v = _risky(expr, site) or names.env_verdict(expr)
+        if v is None:
+            continue
+        if spot.why is not None:
+            d.leaves.append(Leave(expr, v, f"{pasted}; {spot.why}"))
+            continue
+        var, runner = names.var(expr, v)
+        chosen[(spot.start, spot.end)] = var
+        d.moves.append(Move(expr, v, var, (spot.start, spot.end, ""), var in d.env, runner,
+                            False))
+    edits = js_spots.rewrite(parsed, chosen)
+    new = parsed.text
+    for lo, hi, text in sorted(edits, reverse=True):
+        new = new[:lo] + text + new[hi:]
+    if edits and not js_spots.parses(new):  # never expected
+        return _whole_language(site, script, f"{pasted}; the script would not parse "
+                               f"rewritten; {_ENV_HINT} (`process.env.NAME`)")
+    for k in [k for k in d.env if not any(m.var == k for m in d.moves)]:
+        d.env.pop(k)
+    d.replaces = edits
     return d
 
 

@@ -88,7 +88,12 @@ def _change(site: Site, d: Decision, edits: list[Edit]) -> Change:
         source = ("a variable the runner sets itself" if m.runner_env else
                   "the step's `env:`" if m.var in d.env else "the `env:` that already holds it")
         reads.append(f"`{m.var}` ({source})")
-    if d.replaces is not None:
+    if d.language == "javascript":
+        why.append("The JavaScript now reads " + ", ".join(reads) + " as "
+                   "`${process.env.NAME}` inside a template literal (a `'…'` or `\"…\"` string "
+                   "holding it becomes a template literal with the same text), which JavaScript "
+                   "never runs as code.")
+    elif d.replaces is not None:
         why.append("The PowerShell script now reads " + ", ".join(reads) + " as `$env:NAME` "
                    "(`${env:NAME}` inside a `\"…\"` string; a `'…'` string holding it becomes "
                    "a concatenation), which PowerShell never runs as code.")
