@@ -123,11 +123,11 @@ def _screen(forge: Forge, org: str, repos: list[OrgRepo], opts: Options,
     try:
         seen = prescreen(forge, org, repos, opts.transforms, opts.org_config, actions)
     except FixbotError as e:
-        log.warning("fixbot: the pre-screen failed (%s): every repository is cloned",
+        log.warning("the pre-screen failed (%s): every repository is cloned",
                     strip_userinfo(str(e)))
         return None
     if seen is None:
-        log.warning("fixbot: %s has no GraphQL endpoint: every repository is cloned (no "
+        log.warning("%s has no GraphQL endpoint: every repository is cloned (no "
                     "pre-screen)", strip_userinfo(forge.api_url))
     return seen
 

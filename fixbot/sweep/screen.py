@@ -69,7 +69,14 @@ def graphql(forge: Forge, owner: str, query: str) -> dict[str, Any] | None:
         if status_of(e) in (404, 410, 501):
             return None
         raise
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise ForgeError(f"{owner}: GraphQL query: the forge answered without a JSON object")
+    errors = data.get("errors") or []
+    if data.get("data") is None and errors:  # the whole query failed (e.g. RATE_LIMITED)
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        raise ForgeError(f"{owner}: GraphQL query failed: {first.get('type') or 'error'}: "
+                         f"{str(first.get('message', ''))[:200]}")
+    return data
 
 
 def _lit(value: str) -> str:

@@ -258,3 +258,18 @@ def test_max_open_prs_counts_the_prs_already_open(sb: Sandbox, tmp_path: Path,
     assert sum(s == "pr-opened" for s, _ in got.values()) == 0
     assert sum(why == CAPPED
                for _, why in got.values()) == 2
+
+
+def test_a_failing_prescreen_falls_back_to_running_every_repository(
+        gsb: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    world(gsb)
+    gsb.inject_fault(r"^/api/graphql$", "500", count=100)
+    capsys.readouterr()
+    code = main(["sweep", ORG, "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert statuses(json.loads(captured.out)) == EXPECTED
+    assert ("fixbot: the pre-screen failed (acme: GraphQL query: the forge failed (500 Server "
+            "Error) on every attempt): every repository is cloned\n") in captured.err
+    assert "every repository is cloned" in captured.err
+    assert "acme/clean" in clones(gsb)  # cloned: nothing screened it out
