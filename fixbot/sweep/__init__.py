@@ -92,6 +92,11 @@ def sweep(forge: Forge, org: str, opts: Options, progress: Progress | None = Non
             outcomes.append(o)
             if progress is not None:
                 progress(o)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)  # the repositories under way finish
+        raise KeyboardInterrupt(f"the sweep handled {len(outcomes)} of {len(mine)} "
+                                "repositories; what it did is on the forge, and a rerun "
+                                "finishes the rest") from None
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

@@ -273,3 +273,26 @@ def test_a_failing_prescreen_falls_back_to_running_every_repository(
             "Error) on every attempt): every repository is cloned\n") in captured.err
     assert "every repository is cloned" in captured.err
     assert "acme/clean" in clones(gsb)  # cloned: nothing screened it out
+
+
+def test_ctrl_c_stops_the_sweep_with_130_and_says_what_was_done(sb: Sandbox) -> None:
+    import os
+    import signal
+    import sys
+
+    for i in range(30):
+        sb.create_repo(ORG, f"r{i:02d}", {WF: NEEDS})
+    proc = subprocess.Popen([sys.executable, "-m", "fixbot", "sweep", ORG, "--concurrency", "1"],
+                            env={**os.environ, "GITHUB_API_URL": sb.api_url},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    while "[2/30]" not in (line := proc.stderr.readline()):
+        assert line, "the sweep ended before it was interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    last = rest.strip().splitlines()[-1]
+    assert last.startswith("fixbot: interrupted: the sweep handled ")
+    assert last.endswith(" of 30 repositories; what it did is on the forge, and a rerun "
+                         "finishes the rest")
+    assert "Traceback" not in rest
