@@ -20,10 +20,13 @@ from typing import Any
 
 import pytest
 import sweep_world
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from e2e_helpers import BOT_TOKEN, HUMAN_TOKEN, client
 
 from fixbot.cli import main
 from fixbot.sandbox import Sandbox
+from fixbot.sandbox.api_core import RateBook
 from fixbot.sandbox.graphql_api import Unavailable, fetch_schema
 
 pytestmark = pytest.mark.slow
@@ -139,14 +142,21 @@ def test_a_sweep_of_the_world(tmp_path: Path, schema: Path, corpus_root: Path,
         sb.stop()
 
 
-def test_killed_half_way_then_rerun_and_shards_end_alike(tmp_path: Path, schema: Path,
-                                                        corpus_root: Path,
-                                                        env: pytest.MonkeyPatch) -> None:
-    """Three identical worlds: one uninterrupted sweep; one killed (SIGKILL) after a third of
-    its pull requests and swept again; one swept as shards 1/3, 2/3 and 3/3."""
+def test_killed_sharded_and_faulty_sweeps_end_alike(tmp_path: Path, schema: Path,
+                                                   corpus_root: Path,
+                                                   env: pytest.MonkeyPatch) -> None:
+    """Four identical worlds: one uninterrupted sweep; one killed (SIGKILL) after a third of
+    its pull requests and swept again; one swept as shards 1/3, 2/3 and 3/3; one swept as a
+    GitHub App whose installation tokens live two minutes (renewed as they near expiry) on a
+    forge that allows 50 requests a second and fails 5% of them (a fixed seed), swept again
+    while a repository's retries ran out."""
     whole, world = new_world(tmp_path / "whole", schema, corpus_root)
     killed, _ = new_world(tmp_path / "killed", schema, corpus_root)
     sharded, _ = new_world(tmp_path / "sharded", schema, corpus_root)
+    faulty = Sandbox(tmp_path / "faulty", graphql_schema=schema, fail_rate=0.05, seed=11,
+                     rate_limit=50, rate_window=1, token_ttl=120).start()
+    faulty.add_token("alice", HUMAN_TOKEN)
+    sweep_world.build(faulty, corpus_root)
     try:
         sweep(whole, env)
         expected = state(whole)
@@ -174,6 +184,33 @@ def test_killed_half_way_then_rerun_and_shards_end_alike(tmp_path: Path, schema:
             seen |= part
         assert seen == set(world.expected)
         assert state(sharded) == expected
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = tmp_path / "app.pem"
+        pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+        faulty.configure_app(4242, key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+            slug="fixbot-app")
+        faulty.add_installation(ORG, 77)
+        env.delenv("FIXBOT_TOKEN")
+        env.setenv("FIXBOT_APP_ID", "4242")
+        env.setenv("FIXBOT_APP_PRIVATE_KEY_FILE", str(pem))
+        runs = 0
+        while runs < 3:
+            _, out = sweep(faulty, env)
+            runs += 1
+            if not any(r["status"] == "error" and r["repo"] not in world.reasons
+                       for r in out["repos"]):
+                break
+        log = faulty.access_log
+        assert [e for e in log if e.status in (500, 502, 503)]  # the faults did happen
+        assert [e for e in log if e.status == 403]  # rate limited
+        assert len([e for e in log if e.path.endswith("/access_tokens")]) > 1
+        faulty.server.faults.fail_rate = 0.0  # the test reads the end state without faults
+        faulty.server.forge.rates = RateBook()
+        assert state(faulty) == expected
     finally:
-        for sb in (whole, killed, sharded):
+        for sb in (whole, killed, sharded, faulty):
             sb.stop()
