@@ -49,6 +49,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def add_github_url(p: argparse.ArgumentParser) -> None:
+    """``--github-url`` of the commands that talk to a forge (run, sweep, status)."""
+    p.add_argument("--github-url", metavar="URL",
+                   help="REST API URL (default: $GITHUB_API_URL, else https://api.github.com)")
+
+
 def add_action_cache(p: argparse.ArgumentParser) -> None:
     p.add_argument("--action-cache", metavar="DIR",
                    help="read-only action metadata laid out like ../shared/actions "

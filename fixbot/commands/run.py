@@ -21,7 +21,7 @@ from typing import Any
 from fixbot import action_fetch, files, gitops, report
 from fixbot.action_source import Metadata
 from fixbot.commands import lanes
-from fixbot.commands.fix import add_action_cache, add_selection
+from fixbot.commands.fix import add_action_cache, add_github_url, add_selection
 from fixbot.commands.lifecycle import (  # also the names tests and demo import from here
     CHANGES_PREFIX,
     HUMAN_MARKER,
@@ -52,8 +52,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("run", help="fix one repository and open or update its pull request")
     p.add_argument("repo", metavar="REPO", help="owner/name on the forge, or a local path or git "
                    "URL (local mode: commit in a clone, push nothing)")
-    p.add_argument("--github-url", metavar="URL",
-                   help="REST API URL (default: $GITHUB_API_URL, else https://api.github.com)")
+    add_github_url(p)
     p.add_argument("--dry-run", action="store_true",
                    help="clone and compute, read the pull request state, change nothing")
     add_selection(p)

@@ -8,14 +8,14 @@ import json
 import sys
 from typing import Any
 
+from fixbot.commands.fix import add_github_url
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("status", help="fixbot's open pull requests across an organisation")
     p.add_argument("org", metavar="ORG", help="the organisation (or user)")
-    p.add_argument("--github-url", metavar="URL",
-                   help="REST API URL (default: $GITHUB_API_URL, else https://api.github.com)")
+    add_github_url(p)
     p.add_argument("--dashboard", metavar="OWNER/REPO",
                    help="also write the table to fixbot's dashboard issue in OWNER/REPO")
     p.add_argument("--format", choices=["text", "json"], default="text")

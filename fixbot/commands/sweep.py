@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fixbot.commands.fix import add_github_url
 from fixbot.errors import UsageError
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
 
@@ -20,8 +21,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("sweep", help="fix every repository of an organisation (or user)")
     p.add_argument("org", metavar="ORG", help="the organisation (or user) whose repositories "
                    "to sweep")
-    p.add_argument("--github-url", metavar="URL",
-                   help="REST API URL (default: $GITHUB_API_URL, else https://api.github.com)")
+    add_github_url(p)
     p.add_argument("--shard", metavar="I/N", help="sweep only the I-th of N shares (1 ≤ I ≤ N), "
                    "split by a stable hash of each repository's name")
     p.add_argument("--concurrency", type=int, default=4, metavar="N",
