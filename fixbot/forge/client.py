@@ -209,6 +209,10 @@ class Forge:
                          if i.expires - now > _REFRESH_MARGIN), None)
         if mine is not None and mine.expires - now > _REFRESH_MARGIN:
             return mine.gh
+        if owner.lower() not in self._installations and self._installations:
+            # only installations near their expiry, none of this owner (an action's): renew
+            # one fixbot has rather than look for an installation the owner never had
+            return self._installation(next(iter(self._installations)), None).gh
         return self._installation(owner, name).gh
 
     def file_text(self, full: str, path: str, ref: str,

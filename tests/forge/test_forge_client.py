@@ -117,3 +117,27 @@ def test_installation_tokens_are_cached_per_owner_until_near_expiry(
         assert (forge.git_token("acme/b") == first) == (mints == 1)
         minted = [e for e in sb.access_log if e.path.endswith("/access_tokens")]
         assert len(minted) == mints
+
+
+def test_an_actions_file_is_read_with_a_renewed_token_of_the_installation_fixbot_has(
+        tmp_path: Path) -> None:
+    """An action's repository belongs to an owner the App is not installed on. With tokens that
+    live less than the renewal margin, fixbot renews the installation it has to read it (an
+    installation token reads public repositories), rather than ask for one that owner never had."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    with Sandbox(tmp_path / "f", token_ttl=120) as sb:
+        sb.configure_app(9, public)
+        sb.add_installation("acme", 5)
+        sb.create_repo("acme", "a", {"README.md": "a\n"})
+        sb.create_repo("actions", "checkout", {"action.yml": "name: checkout\n"})
+        forge = Forge(sb.api_url, AppCredentials("9", pem))
+        assert forge.repo("acme/a").full_name == "acme/a"
+        # no "the App is not installed on actions/checkout" error: the sandbox's installation
+        # token does not see another owner's repository, so the file is simply not found
+        assert forge.file_text("actions/checkout", "action.yml", "main") is None
+        asked = [e.path for e in sb.access_log if e.path.endswith("/installation")]
+        assert asked == ["/api/v3/repos/acme/a/installation", "/api/v3/orgs/acme/installation"]
