@@ -140,9 +140,9 @@ class Forge:
             grant = self.policy.call(what, lambda: app.get_access_token(installation.id))
         except ForgeError as e:
             if status_of(e) == 404:
-                raise ForgeError(f"{what}: the App is not installed on "
-                                 f"{owner + '/' + name if name else owner} (or it does not "
-                                 "exist)") from e
+                where = (f"{owner}/{name} (or the repository does not exist)" if name else
+                         f"{owner} (or the account does not exist)")
+                raise ForgeError(f"{what}: the App is not installed on {where}") from e
             if status_of(e) == 401:
                 raise ForgeError(f"{what}: the forge rejected the App's JWT (401): check "
                                  "FIXBOT_APP_ID and the private key") from e
