@@ -79,6 +79,9 @@ def test_faults_end_in_the_same_pull_requests(tmp_path: Path, app_env: bytes,
             sb.add_installation(ORG, 77)
             sb.add_token("alice", HUMAN_TOKEN)  # for reading the end state
             world(sb)
+            if faults:  # for certain, whatever the machine's speed makes of the 10 req/s limit
+                sb.inject_fault(r"/pulls$", "primary", count=1, method="POST", reset_in=1)
+                sb.inject_fault(r"/labels$", "secondary", count=1, method="POST", retry_after=1)
             code, out = sweep(sb, monkeypatch, capsys)
             runs = 1
             # a repository whose retries ran out is an error; the next sweep finishes it
