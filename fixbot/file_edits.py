@@ -144,8 +144,11 @@ def write(extras: list[Extra], targets: list[files.Target],
             x.error = "not written: a workflow it goes with could not be written"
             continue
         try:
-            files.write_atomic(x.root / x.path, x.edit.after.encode("utf-8"),
-                               x.root, x.edit.before.encode("utf-8"))
+            if x.edit.before is None:
+                files.create_new(x.root / x.path, x.edit.after.encode("utf-8"), x.root)
+            else:
+                files.write_atomic(x.root / x.path, x.edit.after.encode("utf-8"),
+                                   x.root, x.edit.before.encode("utf-8"))
         except InputError as e:
             x.error = str(e)
             for i in x.carriers:
@@ -182,6 +185,6 @@ def written(results: list[FileResult]) -> list[FileEdit]:
 
 def diff_results(results: list[FileResult]) -> list[FileResult]:
     """The carried files as ``changed`` results (for a unified diff), one per path."""
-    return [FileResult(path=x.display, status="changed", original=x.edit.before,
+    return [FileResult(path=x.display, status="changed", original=x.edit.before or "",
                        updated=x.edit.after)
             for x in plan(results) if x.edit is not None and x.error is None]

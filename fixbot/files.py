@@ -148,6 +148,42 @@ def write_atomic(path: Path, data: bytes, root: Path | None = None,
         os.close(dir_fd)
 
 
+def create_new(path: Path, data: bytes, root: Path | None = None) -> None:
+    """Create ``path``, a file that must not exist yet (a link in its place counts as existing),
+    with ``data`` (mode 0644); never through a link: its directory must resolve inside
+    ``root``. The data goes to a temporary file first and is then linked to its name, which
+    fails if the name was taken meanwhile. Any failure raises :class:`InputError` naming the
+    reason and leaves nothing behind."""
+    try:
+        real_dir = path.parent.resolve(strict=True)
+    except (OSError, RuntimeError) as e:
+        raise InputError(f"cannot write the new file: {_reason(e)}") from e
+    if root is not None and not real_dir.is_relative_to(root.resolve()):
+        raise InputError("cannot write the new file: its directory is a symlink that leaves the "
+                         "repository; not written through")
+    try:
+        dir_fd = os.open(real_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as e:
+        raise InputError(f"cannot write the new file: {_reason(e)}") from e
+    try:
+        fd, tmp = _exclusive_temp(dir_fd)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                os.fchmod(f.fileno(), 0o644)
+            os.link(tmp, path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+        except FileExistsError as e:
+            raise InputError("cannot write the new file: a file of that name exists; left as "
+                             "it is") from e
+        except OSError as e:
+            raise InputError(f"cannot write the new file: {_reason(e)}") from e
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def _replace_in(dir_fd: int, name: str, data: bytes, expect: bytes | None = None) -> None:
     before = _regular(dir_fd, name)
     fd, tmp = _exclusive_temp(dir_fd)

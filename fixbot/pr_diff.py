@@ -173,7 +173,8 @@ def carried_diffs(results: list[FileResult]) -> list[FileDiff]:
             for fe in c.files:
                 f = out.get(fe.path)
                 if f is None:
-                    carried = FileResult(path=fe.path, status="changed", original=fe.before,
+                    carried = FileResult(path=fe.path, status="changed",
+                                         original=fe.before or "",
                                          updated=fe.after)
                     f = out[fe.path] = FileDiff(carried, [], [])
                 f.changes.append((c, 1))

@@ -76,10 +76,12 @@ class SecretValue:
 @dataclass(frozen=True)
 class FileEdit:
     """Another repository file that changes together with a workflow change (a Python script
-    a step runs, whose literal credential now reads the step's environment)."""
+    a step runs, whose literal credential now reads the step's environment), or a new file it
+    adds (the privileged half of a workflow split in two)."""
 
     path: str  # relative to the repository root, "/" separators
-    before: str = field(repr=False)  # its whole text as read (it holds the credential)
+    # its whole text as read (it may hold a credential); None: a new file, which must not exist
+    before: str | None = field(repr=False)
     after: str = field(repr=False)  # its whole new text
 
 

@@ -10,6 +10,17 @@ from fixbot.errors import InputError
 from fixbot.yamledit import Style, detect_style
 from fixbot.yamlmodel import Document, Mapping, Scalar, Sequence, YNode
 
+# Whether the forge of this process resolves `uses: $/…` (set once by the command from its
+# forge URL: github.com does, GitHub Enterprise Server does not).
+_SELF_REPOSITORY = [False]
+
+
+def set_forge(api_url: str) -> None:
+    """Record the forge this process works with: ``$/…`` is resolved on github.com only."""
+    from urllib.parse import urlsplit
+
+    _SELF_REPOSITORY[0] = (urlsplit(api_url).hostname or "").lower() == "api.github.com"
+
 
 @dataclass
 class RepoContext:
@@ -26,6 +37,9 @@ class RepoContext:
     # the repository's workflow files (paths from its root), for what a transform decides
     # across them (the secrets transform names one secret per credential repository-wide)
     workflows: tuple[str, ...] = ()
+    # the forge resolves `uses: $/…` (GitHub's self-repository syntax: github.com, not GitHub
+    # Enterprise Server)
+    self_repository: bool = field(default_factory=lambda: _SELF_REPOSITORY[0])
     # what transforms work out once per repository, by a key of their own
     memo: dict[str, object] = field(default_factory=dict, repr=False)
 

@@ -28,7 +28,7 @@ from fixbot.action_source import Metadata, from_options
 from fixbot.errors import InputError, UsageError
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_PENDING
 from fixbot.types import FileResult
-from fixbot.workflow import RepoContext
+from fixbot.workflow import RepoContext, set_forge
 
 
 def register(sub: Any) -> None:
@@ -264,6 +264,10 @@ def run(args: argparse.Namespace) -> int:
                          "carry: use --diff alone, or --check with --format "
                          f"{args.format}")
     transforms = select(args.only, args.skip)
+    # `$/…` only where the forge is named and is github.com: local files may be a GHES's
+    forge_url = args.github_url or os.environ.get("GITHUB_API_URL")
+    if forge_url:
+        set_forge(forge_url)
     if args.online or args.github_url:  # the forge client (PyGithub) only when it is used
         from fixbot.action_fetch import for_fix
 

@@ -40,6 +40,7 @@ from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
 from fixbot.forge import Forge
 from fixbot.redact import strip_userinfo
 from fixbot.types import Transform
+from fixbot.workflow import set_forge
 
 __all__ = ["CHANGES_PREFIX", "HUMAN_MARKER", "LANDED_MARKER", "DeclinedChanges", "Outcome",
            "analyze", "body", "change_keys", "emit", "keys_of", "register", "run",
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     transforms = select(args.only, args.skip)
     if is_forge_name(args.repo):
         url = forge_mod.api_url(args.github_url)
+        set_forge(url)
         forge = Forge(url, forge_mod.from_env())
         actions = action_fetch.for_run(args.action_cache, forge)
         outcome = run_repo(forge, args.repo, transforms, dry_run=args.dry_run, actions=actions,

@@ -12,6 +12,7 @@ from typing import Any
 from fixbot.commands.fix import add_github_url
 from fixbot.errors import UsageError
 from fixbot.exitcodes import EXIT_FAILED, EXIT_OK
+from fixbot.workflow import set_forge
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         except config.ConfigError as e:
             raise UsageError(f"--config: {e}") from None
     forge = forge_mod.Forge(forge_mod.api_url(args.github_url), forge_mod.from_env())
+    set_forge(forge.api_url)
     opts = Options(select(None, None), org_config, shard, args.concurrency, args.max_new_prs,
                    args.dry_run)
     from fixbot.forge.org import list_repos

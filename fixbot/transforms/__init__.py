@@ -9,7 +9,7 @@ here). Modules never import each other.
 from __future__ import annotations
 
 from fixbot.errors import UsageError
-from fixbot.transforms import permissions, persist_credentials, secrets, template_injection
+from fixbot.transforms import fork_safety, permissions, persist_credentials, secrets, template_injection
 from fixbot.types import Transform
 
 # Typed as the Protocol, so that mypy checks every module against it.
@@ -19,15 +19,15 @@ _MODULES: tuple[Transform, ...] = (
     secrets,
     # before persist-credentials and permissions: they analyse the scripts as it leaves them
     template_injection,
+    # before persist-credentials and permissions: a split moves steps and sets job permissions
+    fork_safety,
     persist_credentials,
     permissions,  # after persist-credentials: it analyses the checkouts as they end up
 )
 REGISTRY: dict[str, Transform] = {m.ID: m for m in _MODULES}
 
 # Ids reserved by DESIGN.md whose modules are not built yet.
-PLANNED: dict[str, str] = {
-    "fork-safety": "pull_request_target / workflow_run jobs that run untrusted code with write access",
-}
+PLANNED: dict[str, str] = {}
 
 
 def select(only: str | None, skip: str | None) -> list[Transform]:
