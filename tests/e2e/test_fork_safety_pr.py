@@ -48,7 +48,7 @@ def test_split_lands_in_one_pull_request(sb: Sandbox, capsys: pytest.CaptureFixt
     assert len(pulls) == 1
     body = pulls[0].body
     assert "Split in two" in body and "`coverage-pr-data`" in body
-    assert f"- [ ] Check that the artifact `coverage-pr-data` carries everything" in body
+    assert "- [ ] Check that the artifact `coverage-pr-data` carries everything" in body
     assert f"`{NEW}` runs only once it is on the default branch" in body
     assert NEW in body  # the new file's diff is shown with the change
     # a second run changes nothing and opens nothing
