@@ -249,10 +249,10 @@ def _new_workflow(path: str, name: str, new_name: str, j: JobView, runs_on: Any,
             "on": {"workflow_run": {"workflows": [name], "types": ["completed"]}},
             "permissions": {},
             "jobs": {j.id: job}}
-    head = [f"# Split by fixbot (fork-safety) from {posixpath.basename(path)}: \"{name}\" runs the pull request's code",
-            "# with a read-only token and uploads what this workflow needs; this workflow acts",
-            "# on the pull request with a write token and never runs the pull request's code.",
-            ""]
+    head = [f"# Split by fixbot (fork-safety) from {posixpath.basename(path)}: \"{name}\" runs",
+            "# the pull request's code with a read-only token and uploads what this workflow",
+            "# needs; this workflow acts on the pull request with a write token and never runs",
+            "# the pull request's code.", ""]
     body = render(data, 0, Style("\n", 2, 2))
     return _pinned("\n".join(head[:-1] + body) + "\n").replace("\n", style.newline)
 
