@@ -197,7 +197,9 @@ def run_one(t: Transform, wf: Workflow, ctx: RepoContext, keep: KeepAway | None 
         return TransformOutcome(t.ID, "skipped", notes=notes), wf.text, None
     try:
         new_body = yamledit.apply(wf.text, edits)
-        new_doc = check(new_body, wf.doc, [e.op for e in edits])
+        moved = [m for c in changes for m in c.moved_comments
+                 if any(m in fe.after for fe in c.files)]
+        new_doc = check(new_body, wf.doc, [e.op for e in edits], moved)
     except (TransformError, GuardError) as e:
         return TransformOutcome(t.ID, "failed", error=str(e)), wf.text, None
     except RecursionError:

@@ -67,8 +67,12 @@ def _walk(data: Any, path: Iterable[Any]) -> Any:
     return data
 
 
-def check(new_text: str, before: Document, ops: Iterable[SemanticOp]) -> Document:
-    """Re-parse ``new_text`` and compare its data with the intended result; return the new doc."""
+def check(new_text: str, before: Document, ops: Iterable[SemanticOp],
+          moved: Iterable[str] = ()) -> Document:
+    """Re-parse ``new_text`` and compare its data with the intended result; return the new doc.
+
+    ``moved``: the texts of comments a change carries to another file with the lines they
+    comment (a split's version comments); only those may leave the file."""
     try:
         after = Document(new_text)
     except InputError as e:
@@ -79,7 +83,8 @@ def check(new_text: str, before: Document, ops: Iterable[SemanticOp]) -> Documen
         raise GuardError(f"the intended change does not fit the document ({e!r})") from e
     if after.data != want:
         raise GuardError(f"the edited file differs from the intended change {_first_diff(want, after.data)}")
-    lost = Counter(c.text for c in before.comments()) - Counter(c.text for c in after.comments())
+    lost = (Counter(c.text for c in before.comments()) - Counter(c.text for c in after.comments())
+            - Counter(moved))
     if lost:
         first = next(c for c in before.comments() if c.text in lost)
         raise GuardError(f"the edit drops the comment on line {before.line_of(first.start)} "

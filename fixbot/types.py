@@ -100,6 +100,8 @@ class Change:
     secrets: tuple[SecretValue, ...] = ()
     # Other files of the repository that change with this change.
     files: tuple[FileEdit, ...] = ()
+    # Comments that leave the workflow with the lines they comment, into one of ``files``.
+    moved_comments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,17 @@ def split(wf: Workflow, ctx: RepoContext, j: JobView, jobs: list[JobView],
     assert isinstance(seq, Sequence)
     start = yamledit._line_start(wf.text, seq.items[first].start)
     end = yamledit._line_end(wf.text, yamledit._content_end(wf.text, seq.items[-1]))
-    if wf.doc.comments(start, end):
-        return "comments sit among the steps that act on the pull request; fixbot keeps them"
+    # a version comment on a moved step's `uses:` line moves with it; any other comment there
+    # would be lost, so the job is left as it is
+    version: dict[int, str] = {}  # index into privileged -> its `uses:` line's comment
+    for c in wf.doc.comments(start, end):
+        at = next((n for n, s in enumerate(privileged)
+                   if isinstance(s.node.get("uses"), Scalar) and not c.own_line
+                   and wf.doc.line_of(c.start) == s.node.get("uses").line + 1), None)  # type: ignore[union-attr]
+        if at is None or at in version:
+            return ("comments sit among the steps that act on the pull request; fixbot keeps "
+                    "them")
+        version[at] = c.text
     stem = posixpath.splitext(posixpath.basename(wf.path))[0]
     artifact = f"{stem}-pr-data"
     new_name = f"{name} (privileged)"
@@ -109,7 +118,7 @@ def split(wf: Workflow, ctx: RepoContext, j: JobView, jobs: list[JobView],
     runs_node = j.node.get("runs-on")
     runs_on = to_plain(runs_node) if runs_node is not None else "ubuntu-latest"
     text = _new_workflow(wf.path, name, new_name, j, runs_on, scopes, artifact, steps_out,
-                         wf.style)
+                         wf.style, version)
     acts = ", ".join(dict.fromkeys(f"`{s.uses.split('@')[0]}`" for s in privileged))
     first_run = j.steps[j.code[0][0]].label if j.code else untrusted[-1].label
     why_now = (f"On `pull_request_target` this job runs the pull request's code ({first_run}) "
@@ -134,7 +143,8 @@ def split(wf: Workflow, ctx: RepoContext, j: JobView, jobs: list[JobView],
                   f"split into `pull_request` (read-only) and a `workflow_run` workflow "
                   f"`{posixpath.basename(target)}` that acts on the pull request",
                   explanation, tuple(edits), todo=todo, docs=fork.GUIDE,
-                  files=(FileEdit(target, None, text),))
+                  files=(FileEdit(target, None, text),),
+                  moved_comments=tuple(version.values()))
 
 
 def _privileged_step(step: Mapping, action: fork.PrAction, ctx: RepoContext,
@@ -223,12 +233,12 @@ echo "number=$number" >> "$GITHUB_OUTPUT"
 
 def _new_workflow(path: str, name: str, new_name: str, j: JobView, runs_on: Any,
                   scopes: list[str], artifact: str, steps: list[dict[str, Any]],
-                  style: Style) -> str:
+                  style: Style, version: dict[int, str]) -> str:
     perms: dict[str, str] = {"actions": "read", "pull-requests": "read"}
     perms.update({s: "write" for s in scopes})
     job: dict[str, Any] = {}
-    if j.node.get("name") is not None:
-        job["name"] = to_plain(j.node.get("name"))  # type: ignore[arg-type]
+    name_node = j.node.get("name")
+    job["name"] = to_plain(name_node) if name_node is not None else j.id
     job["if"] = ("github.event.workflow_run.event == 'pull_request' && "
                  "github.event.workflow_run.conclusion == 'success'")
     job["runs-on"] = runs_on
@@ -248,13 +258,34 @@ def _new_workflow(path: str, name: str, new_name: str, j: JobView, runs_on: Any,
     data = {"name": new_name,
             "on": {"workflow_run": {"workflows": [name], "types": ["completed"]}},
             "permissions": {},
+            # one run per pull request branch: a newer run replaces the comment of an older one
+            "concurrency": {"group": "${{ github.workflow }}-${{ github.event.workflow_run"
+                                     ".head_repository.full_name }}-${{ github.event"
+                                     ".workflow_run.head_branch }}",
+                            "cancel-in-progress": True},
             "jobs": {j.id: job}}
     head = [f"# Split by fixbot (fork-safety) from {posixpath.basename(path)}: \"{name}\" runs",
             "# the pull request's code with a read-only token and uploads what this workflow",
             "# needs; this workflow acts on the pull request with a write token and never runs",
             "# the pull request's code.", ""]
     body = render(data, 0, Style("\n", 2, 2))
-    return _pinned("\n".join(head[:-1] + body) + "\n").replace("\n", style.newline)
+    text = "\n".join(head[:-1] + body) + "\n"
+    why = {"actions": "download the artifact of the run this one follows",
+           "pull-requests": ", ".join(f"`{str(st['uses']).split('@')[0]}`" for st in steps)
+           + " (and reading the pull request's head)"}
+    for scope, access in perms.items():
+        line = f"      {scope}: {access}\n"
+        reason = why.get(scope) or ", ".join(f"`{str(st['uses']).split('@')[0]}`" for st in steps)
+        text = text.replace(line, f"      {scope}: {access}  # {reason}\n", 1)
+    for n, comment in sorted(version.items()):
+        ref = str(steps[n]["uses"])
+        at = text.index(f"uses: {ref}\n", text.index("- name: Check the pull request number"))
+        # the n-th moved step's line (steps using the same action are found in order)
+        for _ in range(sum(1 for m in range(n) if steps[m]["uses"] == ref)):
+            at = text.index(f"uses: {ref}\n", at + 1)
+        end = at + len(f"uses: {ref}")
+        text = text[:end] + " " + comment + text[end:]
+    return _pinned(text).replace("\n", style.newline)
 
 
 def _pinned(text: str) -> str:
