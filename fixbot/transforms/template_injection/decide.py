@@ -153,14 +153,20 @@ class _Names:
                 or toks[2][0] != "ident":
             return None
         name = toks[2][1]
-        declared = [k for k in self.env if k.lower() == name.lower()]
-        if len(declared) != 1:
-            return None
-        var = declared[0]
-        if not (var.isascii() and var.isidentifier()) or \
-                free_variable(var, self.script, set()) != var:
-            return None
         ref = Ref(("env", name.lower()), f"env.{name}")
+        declared = [k for k in self.env if k.lower() == name.lower()]
+        var = declared[0] if len(declared) == 1 else None
+        if var is None or not (var.isascii() and var.isidentifier()) or \
+                free_variable(var, self.script, set()) != var:
+            # read through a variable of its own: the step's `env:` evaluates the same
+            # expression the script had, and no variable the script or runner uses is touched
+            why = (f"`env.{name}` is declared in no `env:` here: an earlier step may have "
+                   "written it to `$GITHUB_ENV`, from text fixbot does not trace (it may be "
+                   "text an attacker wrote)" if not declared else
+                   f"`env.{name}` is the variable `{declared[0]}` of an `env:` here, whose "
+                   "value fixbot does not trace (it may hold text an attacker wrote), and the "
+                   "script sets or names that variable itself")
+            return Verdict("unknown", ref, why, None)
         return Verdict("unknown", ref, f"`env.{name}` is the variable `{var}` of an `env:` "
                        "here, whose value fixbot does not trace (it may hold text an attacker "
                        "wrote)", var)
