@@ -46,7 +46,7 @@ _NOTE_KINDS = (
     ("quoted delimiter", "quoted here-document"),
     ("in a comment", "comment"),
     ("`$'…'`", "`$'…'` string"),
-    ("JavaScript", "actions/github-script (no JavaScript parser)"),
+    ("JavaScript", "actions/github-script: pasted as code, in a comment or a regular expression"),
     ("(`$env:NAME`)", "PowerShell: a place pwsh_spots does not rewrite"),
     ("may be Windows", "runner may be Windows or not (shell unknown)"),
     ("Python script", "shell: python"),
@@ -106,7 +106,7 @@ def _left_kind(loc: str) -> str:
     route, _, rest = loc.partition(": ")
     frag = rest.rsplit(" [", 1)[1].rstrip("]") if " [" in rest else ""
     if route.endswith(".with.script"):
-        return "`actions/github-script` `script:` (note: no JavaScript parser)"
+        return "`actions/github-script` `script:` left with a note (see the table of notes)"
     v = verdict("${{ " + frag + " }}", Facts({}, True))
     if v.kind == "safe" and frag:
         head = frag.split(".")[0].split("(")[0]

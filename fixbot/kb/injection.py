@@ -196,6 +196,11 @@ def context_verdict(ref: Ref, facts: Facts) -> Verdict:
         return Verdict("unknown", ref, f"an output of {what} `{p[1] if len(p) > 1 else '?'}`, "
                        "whose value may come from an attacker (fixbot does not follow where it "
                        "is computed)")
+    if head == "vars" and len(p) >= 2:
+        return Verdict("unknown", ref, f"`{ref.text}` is a configuration variable, set outside "
+                       "the workflow by whoever can edit the repository's, environment's or "
+                       "organization's variables: fixbot cannot see what it holds, and a quote "
+                       "in it would end the script's string")
     if head == "matrix":
         if facts.literal_matrix:
             return Verdict("safe", ref)
