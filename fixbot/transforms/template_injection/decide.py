@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fixbot.kb import js_spots, pwsh_spots, shell_roles, shell_spots
+from fixbot.kb import js_spots, pwsh_spots, py_spots, shell_roles, shell_spots
 from fixbot.kb.expressions import swap_out
 from fixbot.kb.injection import Ref, Verdict, tokens, variable_name, verdict
 from fixbot.kb.script_files import EITHER_DEFAULT, language_of_shell
@@ -78,14 +78,14 @@ def decide(wf: Workflow, site: Site) -> Decision:
     if lang == "pwsh":
         return _pwsh(wf, site, script)
     if lang == "python":
+        return _python(wf, site, script)
+    if lang == "cmd":
         return _whole_language(site, script, (
-            "a Python script (`shell: python`): the value is pasted into the program, where a "
-            f"quote ends the string literal and the rest runs as Python; {_ENV_HINT} "
-            "(`os.environ[\"NAME\"]`)"))
+            "a `cmd` script: cmd pastes `%NAME%` into the line before it reads it, so a "
+            "variable holding `&` or `|` still runs commands there; move the step to "
+            f"`shell: pwsh` (or bash), then {_ENV_HINT} (`$env:NAME`)"))
     if lang != "bash":
         return _whole_language(site, script, (
-            f"a `{shell.strip()}` script, which fixbot does not rewrite; {_ENV_HINT} "
-            "(`%NAME%` in cmd)" if lang == "cmd" else
             f"a `{shell.strip()}` script, which fixbot does not rewrite; {_ENV_HINT}"))
     return _bash(wf, site, script)
 
@@ -270,6 +270,44 @@ def _js(wf: Workflow, site: Site, script: str) -> Decision:
     if edits and not js_spots.parses(new):  # never expected
         return _whole_language(site, script, f"{pasted}; the script would not parse "
                                f"rewritten; {_ENV_HINT} (`process.env.NAME`)")
+    for k in [k for k in d.env if not any(m.var == k for m in d.moves)]:
+        d.env.pop(k)
+    d.replaces = edits
+    return d
+
+
+def _python(wf: Workflow, site: Site, script: str) -> Decision:
+    """A ``shell: python`` script: an expression inside a plain string literal reads
+    ``os.environ["NAME"]`` (:mod:`fixbot.kb.py_spots`); the rewritten script must parse."""
+    d = Decision(language="python")
+    pasted = ("it is pasted into the Python program before it runs, so a value holding a "
+              "quote and code runs as code")
+    parsed = py_spots.read(script)
+    if parsed.error is not None:
+        return _whole_language(site, script, (
+            f"{pasted}, and {parsed.error}; {_ENV_HINT} (`os.environ[\"NAME\"]`)"))
+    names = _Names(wf, site, script, d)
+    chosen: dict[tuple[int, int], str] = {}
+    for spot in parsed.spots:
+        expr = parsed.text[spot.start:spot.end]
+        v = _risky(expr, site) or names.env_verdict(expr)
+        if v is None:
+            continue
+        if spot.why is not None:
+            d.leaves.append(Leave(expr, v, f"{pasted}; {spot.why}; {_ENV_HINT} "
+                                  "(`os.environ[\"NAME\"]`)"))
+            continue
+        var, runner = names.var(expr, v)
+        chosen[(spot.start, spot.end)] = var
+        d.moves.append(Move(expr, v, var, (spot.start, spot.end, ""), var in d.env, runner,
+                            False))
+    edits = py_spots.rewrite(parsed, chosen)
+    new = parsed.text
+    for lo, hi, text in sorted(edits, reverse=True):
+        new = new[:lo] + text + new[hi:]
+    if edits and not py_spots.parses(new):  # never expected
+        return _whole_language(site, script, f"{pasted}; the script would not parse "
+                               f"rewritten; {_ENV_HINT} (`os.environ[\"NAME\"]`)")
     for k in [k for k in d.env if not any(m.var == k for m in d.moves)]:
         d.env.pop(k)
     d.replaces = edits

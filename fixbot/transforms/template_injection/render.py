@@ -93,6 +93,11 @@ def _change(site: Site, d: Decision, edits: list[Edit]) -> Change:
                    "`${process.env.NAME}` inside a template literal (a `'…'` or `\"…\"` string "
                    "holding it becomes a template literal with the same text), which JavaScript "
                    "never runs as code.")
+    elif d.language == "python":
+        why.append("The Python script now reads " + ", ".join(reads) + " as "
+                   "`os.environ[\"NAME\"]`: a string literal holding it becomes a concatenation "
+                   "in parentheses with the same text (`import os` added where the script lacks "
+                   "it), which Python never runs as code.")
     elif d.replaces is not None:
         why.append("The PowerShell script now reads " + ", ".join(reads) + " as `$env:NAME` "
                    "(`${env:NAME}` inside a `\"…\"` string; a `'…'` string holding it becomes "
