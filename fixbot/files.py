@@ -130,22 +130,26 @@ def write_atomic(path: Path, data: bytes, root: Path | None = None,
     Any failure removes the temporary file and raises :class:`InputError` naming the reason;
     the file keeps its old bytes.
     """
-    directory = path.parent
-    try:
-        real_dir = directory.resolve(strict=True)
-    except (OSError, RuntimeError) as e:
-        raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
-    if root is not None and not real_dir.is_relative_to(root.resolve()):
-        raise InputError("cannot write the fixed file: its directory is a symlink that leaves the "
-                         "repository; not written through")
-    try:
-        dir_fd = os.open(real_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError as e:
-        raise InputError(f"cannot write the fixed file: {_reason(e)}") from e
+    dir_fd = _open_dir(path, root, "the fixed file")
     try:
         _replace_in(dir_fd, path.name, data, expect)
     finally:
         os.close(dir_fd)
+
+
+def _open_dir(path: Path, root: Path | None, what: str) -> int:
+    """A descriptor of ``path``'s directory, which must resolve inside ``root`` (when given)."""
+    try:
+        real_dir = path.parent.resolve(strict=True)
+    except (OSError, RuntimeError) as e:
+        raise InputError(f"cannot write {what}: {_reason(e)}") from e
+    if root is not None and not real_dir.is_relative_to(root.resolve()):
+        raise InputError(f"cannot write {what}: its directory is a symlink that leaves the "
+                         "repository; not written through")
+    try:
+        return os.open(real_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as e:
+        raise InputError(f"cannot write {what}: {_reason(e)}") from e
 
 
 def create_new(path: Path, data: bytes, root: Path | None = None) -> None:
@@ -154,17 +158,7 @@ def create_new(path: Path, data: bytes, root: Path | None = None) -> None:
     ``root``. The data goes to a temporary file first and is then linked to its name, which
     fails if the name was taken meanwhile. Any failure raises :class:`InputError` naming the
     reason and leaves nothing behind."""
-    try:
-        real_dir = path.parent.resolve(strict=True)
-    except (OSError, RuntimeError) as e:
-        raise InputError(f"cannot write the new file: {_reason(e)}") from e
-    if root is not None and not real_dir.is_relative_to(root.resolve()):
-        raise InputError("cannot write the new file: its directory is a symlink that leaves the "
-                         "repository; not written through")
-    try:
-        dir_fd = os.open(real_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError as e:
-        raise InputError(f"cannot write the new file: {_reason(e)}") from e
+    dir_fd = _open_dir(path, root, "the new file")
     try:
         fd, tmp = _exclusive_temp(dir_fd)
         try:
