@@ -109,3 +109,42 @@ def runs_workspace_code(script: str) -> str | None:
         if cmd.program not in DATA_PROGRAMS:
             return f"`{cmd.text}`"
     return None
+
+
+_HEAD_REPO = "github.event.pull_request.head.repo."
+
+
+def same_repository_guard(condition: str) -> str | None:
+    """The part of a job's ``if:`` that lets it run only for pull requests whose head branch is
+    in the repository itself (``github.event.pull_request.head.repo.full_name == 'o/r'`` or
+    ``== github.repository``, ``head.repo.fork == false``, ``!…head.repo.fork``), which a
+    fork's pull request never passes; None when there is none, or when an ``||`` or
+    parentheses around it may let other runs through."""
+    from fixbot.kb.injection import tokens
+
+    inner = condition.strip()
+    if inner.startswith("${{") and inner.endswith("}}"):
+        inner = inner[3:-2]
+    toks = tokens(inner)
+    if toks is None or any(t in (("op", "||"), ("op", "("), ("op", ")")) for t in toks):
+        return None
+    parts: list[list[tuple[str, str]]] = [[]]
+    for t in toks:
+        if t == ("op", "&&"):
+            parts.append([])
+        else:
+            parts[-1].append(t)
+    for part in parts:
+        text = "".join(v if k != "op" or v in (".", "!") else f" {v} "
+                       for k, v in part).strip()
+        flat = text.replace(" ", "").lower()
+        if flat.startswith("!") and flat[1:] == _HEAD_REPO + "fork":
+            return text
+        for a, b in (flat.split("==", 1),) if flat.count("==") == 1 else ():
+            for x, y in ((a, b), (b, a)):
+                if x == _HEAD_REPO + "full_name" and (y == "github.repository"
+                                                     or y[:1] in "'\"" and "/" in y):
+                    return text
+                if x == _HEAD_REPO + "fork" and y == "false":
+                    return text
+    return None

@@ -82,6 +82,15 @@ def _pwn_job(wf: Workflow, ctx: RepoContext, events: list[str], triggers: set[st
             f"with a read-only token and no secrets; the run can still write the base "
             f"branch's cache, which a fork could poison: prefer `pull_request` for it. "
             f"({fork.GUIDE})"))]
+    guard = fork.same_repository_guard(scalar_text(j.node.get("if")) or "") \
+        if ev == "pull_request_target" else None
+    if guard is not None:
+        return [Note(ID, f"jobs.{j.id}", (
+            f"runs on `{ev}`, fetches the pull request's code at {_at(head, j.head_how)} and "
+            f"runs it at {_at(j.steps[j.runs[0][0]].label, j.runs[0][1])} with {_held(j)}, "
+            f"but its `if:` (`{guard}`) lets it run only for pull requests whose branch is in "
+            f"this repository, which no fork can open: keep that condition (anyone who can "
+            f"push a branch here can still run code with them). ({fork.GUIDE})"))]
     # pattern 4: every step running code is a local action, and $/ names the base's version
     locals_only = all(j.steps[n].uses.startswith("./") and j.steps[n].local_kind
                       and not j.steps[n].local_inner for n, _ in j.runs)
