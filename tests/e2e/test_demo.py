@@ -18,12 +18,16 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     rows = re.findall(r"^(demo-org/\S+)\s+(\S+)\s+(#\d+ \S+|-)", out, re.M)
     assert [(repo, status) for repo, status, _ in rows] == [
-        ("demo-org/docs-site", "no-changes"), ("demo-org/library", "pr-opened"),
-        ("demo-org/release-tools", "pr-opened"), ("demo-org/webapp", "pr-opened")]
+        ("demo-org/coverage-bot", "pr-opened"), ("demo-org/docs-site", "no-changes"),
+        ("demo-org/library", "pr-opened"), ("demo-org/release-tools", "pr-opened"),
+        ("demo-org/webapp", "pr-opened")]
     assert all(re.match(r"#1 http://127\.0\.0\.1:\d+/demo-org/", pr) for _, s, pr in rows
                if s == "pr-opened")
-    assert "--- body of demo-org/library#1 ---" in out
+    assert "--- body of demo-org/coverage-bot#1 ---" in out
+    # the pwn request is split in two: the new workflow_run file is in the same pull request
+    assert "split into `pull_request` (read-only) and a `workflow_run` workflow " \
+        "`coverage-privileged.yml`" in out
     assert "## Checklist for people" in out and "<!-- fixbot:fingerprint=" in out
     assert out.rstrip().splitlines()[-1] == (
-        "rerun: demo-org/docs-site no-changes, demo-org/library up-to-date, "
+        "rerun: demo-org/coverage-bot up-to-date, demo-org/docs-site no-changes, demo-org/library up-to-date, "
         "demo-org/release-tools up-to-date, demo-org/webapp up-to-date")
