@@ -183,8 +183,9 @@ def written(results: list[FileResult]) -> list[FileEdit]:
     return list(by_path.values())
 
 
-def diff_results(results: list[FileResult]) -> list[FileResult]:
-    """The carried files as ``changed`` results (for a unified diff), one per path."""
-    return [FileResult(path=x.display, status="changed", original=x.edit.before or "",
-                       updated=x.edit.after)
+def diff_results(results: list[FileResult]) -> list[tuple[FileResult, bool]]:
+    """The carried files as ``changed`` results (for a unified diff), one per path, each with
+    whether it is a new file."""
+    return [(FileResult(path=x.display, status="changed", original=x.edit.before or "",
+                        updated=x.edit.after), x.edit.before is None)
             for x in plan(results) if x.edit is not None and x.error is None]

@@ -70,15 +70,16 @@ def git_quote(name: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def unified_diff(r: FileResult) -> str:
+def unified_diff(r: FileResult, new: bool = False) -> str:
     """A unified diff that ``git apply`` and ``patch`` apply byte for byte: CRLF and a BOM are
-    kept in the lines, and a last line without a newline gets git's marker."""
+    kept in the lines, and a last line without a newline gets git's marker. ``new``: the file
+    does not exist yet (``--- /dev/null``)."""
     if r.status != "changed" or r.original is None or r.updated is None:
         return ""
     out: list[str] = []
     name = r.path.lstrip("/")
     for line in difflib.unified_diff(lines(r.original), lines(r.updated),
-                                     fromfile=git_quote(f"a/{name}"),
+                                     fromfile="/dev/null" if new else git_quote(f"a/{name}"),
                                      tofile=git_quote(f"b/{name}")):
         out.append(line if line.endswith("\n") else f"{line}\n{NO_NEWLINE}")
     return "".join(out)

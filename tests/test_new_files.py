@@ -60,3 +60,28 @@ def test_a_workflow_keeps_its_bytes_when_its_new_file_cannot_be_written(tmp_path
     assert out[0].status == "error" and "a file of that name exists" in (out[0].error or "")
     assert (wf_dir / "a.yml").read_text() == "old\n"
     assert (wf_dir / "a-privileged.yml").read_text() == "someone's\n"
+
+
+def test_fix_diff_shows_a_new_file_that_git_applies(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+    import subprocess
+
+    from fixbot.cli import main
+
+    case = Path(__file__).parent / "transforms" / "fork-safety" / "pwn-request-split.in.yml"
+    trees = {}
+    for name in ("patched", "fixed"):
+        wf = tmp_path / name / ".github" / "workflows"
+        wf.mkdir(parents=True)
+        shutil.copy(case, wf / "coverage.yml")
+        trees[name] = tmp_path / name
+    capsys.readouterr()
+    assert main(["fix", "--diff", "--only", "fork-safety", str(trees["patched"])]) == 1
+    patch = capsys.readouterr().out
+    assert "--- /dev/null\n+++ b/.github/workflows/coverage-privileged.yml\n" in patch
+    subprocess.run(["git", "apply", "-"], input=patch, text=True, check=True,
+                   cwd=trees["patched"])
+    assert main(["fix", "--only", "fork-safety", str(trees["fixed"])]) == 0
+    for rel in (".github/workflows/coverage.yml", ".github/workflows/coverage-privileged.yml"):
+        assert (trees["patched"] / rel).read_bytes() == (trees["fixed"] / rel).read_bytes()

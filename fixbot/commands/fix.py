@@ -307,8 +307,10 @@ def _report(args: argparse.Namespace, results: list[FileResult], write: bool,
         sys.stdout.write(sarif.render(results, info) + "\n")
     else:
         if args.diff:
-            for r in results + file_edits.diff_results(results):
+            for r in results:
                 sys.stdout.write(report.unified_diff(r))
+            for r, new in file_edits.diff_results(results):
+                sys.stdout.write(report.unified_diff(r, new))
         verb = "changed" if write else "would change"
         if quiet:  # the errors alone, on stderr
             errors = [r for r in results if r.status == "error"]
