@@ -35,8 +35,10 @@ def analyze(wf: Workflow, ctx: RepoContext) -> list[Finding]:
     if root is None:
         return []
     triggers = wf.triggers()
-    jobs = [read_job(wf, jid, job, ctx) for jid, job in wf.jobs()]
     privileged = sorted(triggers & set(PRIVILEGED))
+    if not privileged and "pull_request" not in triggers:
+        return []
+    jobs = [read_job(wf, jid, job, ctx) for jid, job in wf.jobs()]
     if privileged:
         return _privileged(wf, ctx, privileged, triggers, jobs)
     if "pull_request" in triggers:
