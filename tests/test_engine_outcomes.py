@@ -134,6 +134,7 @@ def test_real_transforms_one_fails_the_other_applies() -> None:
     assert r.updated == CHECKOUT_WITH_SCALAR.replace("on: push\n", "on: push\npermissions:\n  contents: read\n")
     assert [(o.transform, o.status) for o in r.outcomes] == [("secrets", "skipped"),
                                                              ("template-injection", "skipped"),
+                                                             ("fork-safety", "skipped"),
                                                              ("persist-credentials", "failed"),
                                                              ("permissions", "applied")]
     assert r.notes == [Note("persist-credentials", "", (

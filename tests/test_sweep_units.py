@@ -22,7 +22,7 @@ from fixbot.sweep.report import Progress, markdown
     ("transforms: [permissions]\n", "x.yml: transforms: expected a mapping with `only` and/or "
                                     "`skip`, got a list"),
     ("transforms:\n  only: [permisions]\n", "x.yml: transforms.only: unknown transform id "
-     "'permisions' (known: permissions, persist-credentials, secrets, template-injection)"),
+     "'permisions' (known: fork-safety, permissions, persist-credentials, secrets, template-injection)"),
     ("transforms:\n  drop: [secrets]\n", "x.yml: transforms: unknown key 'drop' (known: only, "
                                          "skip)"),
     ("labels: 7\n", "x.yml: labels: expected a list of strings, got int 7"),
