@@ -20,7 +20,9 @@ WORKFLOW_RUN = ("https://docs.github.com/en/actions/reference/workflows-and-acti
 # Expression fragments that name the pull request's own code (its head, or its merge commit).
 HEAD_REFS = ("github.event.pull_request.head.", "github.head_ref", "refs/pull/",
              "github.event.workflow_run.head_", "github.event.pull_request.merge_commit_sha",
-             "github.event.issue.number")
+             "github.event.issue.number", "github.event.after")
+# a checkout `ref:` read from these is traced by nobody here: it may name the head
+UNTRACED_REFS = ("steps.", "needs.", "env.", "inputs.", "github.event.inputs.")
 
 # Programs that read the workspace as data at most: running them after a checkout of the pull
 # request's head runs none of its code. Anything else (make, npm, python, ./x.sh...) may.
@@ -78,19 +80,21 @@ def names_head(text: str) -> bool:
     return any(h in squeezed for h in HEAD_REFS)
 
 
-def fetches_head(script: str) -> str | None:
-    """How a bash script fetches the pull request's code (``gh pr checkout``, ``git fetch`` of
-    a pull request's ref, ``git checkout`` of its head), or None; "unknown: ..." where the
-    script cannot be read."""
+def fetches_head(script: str, env: Mapping[str, str] | None = None) -> str | None:
+    """How a bash script fetches the pull request's code (``gh pr checkout``, ``git fetch``,
+    ``clone`` or ``checkout`` of a pull request's ref or repository, also through a variable of
+    the step's ``env``), or None; "unknown: ..." where the script cannot be read."""
     parsed = shell.parse(script)
     for cmd in parsed.commands:
-        words = cmd.args
+        heads = [n for n, v in (env or {}).items() if names_head(v)]
+        words = tuple(w + "".join(" github.head_ref" for n in heads  # a variable naming it
+                                  if f"${n}" in w or f"${{{n}}}" in w) for w in cmd.args)
         if cmd.program in ("gh", "hub") and words[:2] == ("pr", "checkout"):
             return f"`{cmd.text}`"
         if cmd.program == "hub" and words[:1] == ("checkout",):
             return f"`{cmd.text}`"
-        if cmd.program == "git" and any(w in ("fetch", "checkout", "switch", "pull", "reset")
-                                        for w in words[:2]) \
+        if cmd.program == "git" and any(w in ("fetch", "checkout", "switch", "pull", "reset",
+                                              "clone", "worktree") for w in words[:2]) \
                 and any(names_head(w) or "pull/" in w for w in words):
             return f"`{cmd.text}`"
     if parsed.error:

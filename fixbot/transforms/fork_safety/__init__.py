@@ -22,7 +22,7 @@ from fixbot.transforms.fork_safety import split
 from fixbot.transforms.fork_safety.read import PRIVILEGED, JobView, read_job
 from fixbot.types import Change, Finding, Note
 from fixbot.workflow import RepoContext, Workflow, scalar_text
-from fixbot.yamlmodel import Scalar
+from fixbot.yamlmodel import Mapping, Scalar
 
 ID = "fork-safety"
 SUMMARY = ("jobs that run a fork's code with a write token, or need one on pull_request: "
@@ -59,11 +59,33 @@ def _privileged(wf: Workflow, ctx: RepoContext, events: list[str], triggers: set
         why = PRIVILEGED[ev]
         extra = (" Artifacts it downloads from the run it follows hold the fork's data: read "
                  "them as data, never run them." if ev == "workflow_run" else "")
+        pasted = _pasted(jobs)
+        risk = (f"but `{pasted}` is pasted into a script, where text a fork writes runs as code "
+                f"(the `template-injection` transform moves such expressions into `env:`); "
+                f"keep no checkout of the pull request's head" if pasted else
+                "so a fork cannot run code here; keep it that way (no checkout of the pull "
+                "request's head, no `${{ github.event.* }}` text in scripts)")
         out.append(Note(ID, "on", (
-            f"runs on `{ev}`: {why}. No job checks out or fetches the pull request's code, so a "
-            f"fork cannot run code here; keep it that way (no checkout of the pull request's "
-            f"head, no `${{{{ github.event.* }}}}` text in scripts).{extra} ({fork.GUIDE})")))
+            f"runs on `{ev}`: {why}. No job checks out or fetches the pull request's code, "
+            f"{risk}.{extra} ({fork.GUIDE})")))
     return out
+
+
+def _pasted(jobs: list[JobView]) -> str | None:
+    """The first attacker-controllable expression pasted into a `run:` or github-script."""
+    from fixbot.kb.expressions import swap_out
+    from fixbot.kb.injection import Facts, verdict
+
+    for j in jobs:
+        for s in j.steps:
+            w = s.node.get("with")
+            texts = [scalar_text(s.node.get("run")),
+                     scalar_text(w.get("script")) if isinstance(w, Mapping) else None]
+            for text in texts:
+                for expr in swap_out(text or "")[1]:
+                    if verdict(expr, Facts({}, True)).kind == "attacker":
+                        return expr
+    return None
 
 
 def _pwn_job(wf: Workflow, ctx: RepoContext, events: list[str], triggers: set[str],
@@ -192,9 +214,17 @@ def _api_only_why_not(wf: Workflow, triggers: set[str], jobs: list[JobView]) -> 
                 continue
             if not s.pr_action and name != "actions/github-script":
                 return f"`jobs.{j.id}` uses `{s.uses}` at {s.label}, which fixbot does not know"
+            step_with = s.node.get("with")
+            script = scalar_text(step_with.get("script")) if isinstance(step_with, Mapping) \
+                else None
+            if name == "actions/github-script" and script is not None and "${{" in script:
+                # pasted into the JavaScript before it runs: with a write token, a title
+                # would become code with the base repository's credentials
+                return (f"`jobs.{j.id}` pastes a `${{{{ }}}}` expression into the script of "
+                        f"{s.label}, which would then run with a write token")
         text = wf.text[j.node.start:j.node.end]
         for word in ("event_name", "github.ref", "github.sha", "GITHUB_REF", "GITHUB_SHA",
-                     "merge_commit_sha"):
+                     "merge_commit_sha", "context.sha", "context.ref", "process.env.GITHUB_"):
             if word in text:
                 return (f"`jobs.{j.id}` reads `{word}`, which means something else on "
                         f"`pull_request_target`")
@@ -214,7 +244,8 @@ def _to_target(wf: Workflow, jobs: list[JobView]) -> Change:
                    "secrets, so " + ", ".join(acts) + " cannot label or comment there. "
                    "`pull_request_target` runs the workflow as the base branch has it, with the "
                    "base repository's token; that is safe here because no job checks out, "
-                   "fetches or runs the pull request's code (keep it that way), and the "
-                   "`permissions` transform keeps the token to what the jobs need. The same "
-                   "activity types, branch and path filters apply."),
+                   "fetches or runs the pull request's code and no script has a `${{ }}` "
+                   "expression pasted into it (keep it that way). Run it with the "
+                   "`permissions` transform (fixbot's default), which keeps the token to what "
+                   "the jobs need. The same activity types, branch and path filters apply."),
                   (edit,), docs=fork.GUIDE)

@@ -59,11 +59,10 @@ def privileges(wf: Workflow, job: Mapping) -> list[str]:
         writes = sorted(str(k) for k, v in perms.items() if v == "write")
         if writes:
             out.append("a token that can write " + ", ".join(f"`{w}`" for w in writes))
-    text = wf.text[job.start:job.end]
-    names = sorted({w.split("}")[0].strip() for w in text.split("secrets.")[1:]
-                    if w.split("}")[0].strip() not in ("GITHUB_TOKEN",)})
-    names = [n for n in names if n and n.replace("_", "").isalnum()]
-    if names:
+    names, every = secrets_named(wf, job)
+    if every:
+        out.append(f"every secret ({every})")
+    elif names:
         out.append("the secrets " + ", ".join(f"`{n}`" for n in names[:5])
                    + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
     if isinstance(job.get("secrets"), Scalar) and scalar_text(job.get("secrets")) == "inherit":
@@ -71,14 +70,50 @@ def privileges(wf: Workflow, job: Mapping) -> list[str]:
     return out
 
 
+def secrets_named(wf: Workflow, job: Mapping) -> tuple[list[str], str]:
+    """The secrets the job reads (its own text, and the workflow's ``env:`` and ``defaults:``
+    it inherits), read from its expressions; and how it reads every secret at once
+    (``toJSON(secrets)``, ``secrets[…]``), or ""."""
+    from fixbot.kb.expressions import swap_out
+    from fixbot.kb.injection import refs, tokens
+
+    texts = [wf.text[job.start:job.end]]
+    root = wf.root
+    for key in ("env", "defaults"):
+        node = root.get(key) if root is not None else None
+        if node is not None:
+            texts.append(wf.text[node.start:node.end])
+    names: set[str] = set()
+    every = ""
+    for text in texts:
+        for expr in swap_out(text)[1]:
+            toks = tokens(expr[3:-2])
+            if toks is None:
+                continue
+            for r in refs(toks):
+                if r.parts[0] != "secrets":
+                    continue
+                if len(r.parts) < 2 or r.parts[1] in ("*", "?"):
+                    every = every or f"`{expr}`"
+                elif r.parts[1] != "github_token":
+                    names.add(r.text[len("secrets"):].strip(".[]'\" "))
+    return sorted(names), every
+
+
 def read_job(wf: Workflow, jid: str, job: Mapping, ctx: RepoContext) -> JobView:
-    steps = [view(i, s, ctx) for i, s in Workflow.steps(job)]
+    from fixbot.transforms.fork_safety.steps import env_values
+
+    job_env = {**env_values(wf.root.get("env") if wf.root is not None else None),
+               **env_values(job.get("env"))}
+    steps = [view(i, s, ctx, job_env) for i, s in Workflow.steps(job)]
     jv = JobView(jid, job, steps, privileges=privileges(wf, job))
     jv.code = [(n, s.runs_code) for n, s in enumerate(steps) if s.runs_code]
     for n, s in enumerate(steps):
         if jv.head_at is None:
             if s.fetches_head:
                 jv.head_at, jv.head_how = n, s.fetches_head
+                if s.runs_code and scalar_text(s.node.get("run")) is not None:
+                    jv.runs.append((n, s.runs_code))  # the same script may run what it fetched
             continue
         if s.runs_code:
             jv.runs.append((n, s.runs_code))

@@ -18,12 +18,13 @@ from typing import Any
 
 from fixbot import yamledit
 from fixbot.action_source import Found
+from fixbot.errors import InputError, TransformError
 from fixbot.kb import fork
-from fixbot.transforms.fork_safety.read import JobView
+from fixbot.transforms.fork_safety.read import JobView, effective_permissions
 from fixbot.types import Change, Edit, FileEdit, SetOp
 from fixbot.workflow import RepoContext, Workflow, scalar_text
 from fixbot.yamledit import Style
-from fixbot.yamlmodel import Mapping, Scalar, Sequence, to_plain
+from fixbot.yamlmodel import Document, Mapping, Scalar, Sequence, YNode, to_plain
 
 DATA_DIR = "fixbot-pr-data"
 _NUMBER_EXPRS = ("github.event.pull_request.number", "github.event.number")
@@ -40,6 +41,25 @@ def new_path(path: str) -> str:
 def split(wf: Workflow, ctx: RepoContext, j: JobView, jobs: list[JobView],
           triggers: set[str], ev: str) -> Change | str:
     """The split of job ``j`` (on event ``ev``), or why it cannot be made."""
+    try:
+        return _split(wf, ctx, j, jobs, triggers, ev)
+    except (TransformError, ValueError, KeyError, IndexError) as e:
+        return f"the split cannot be written ({e})"
+
+
+def _shared(node: YNode) -> bool:
+    """Whether a node or anything under it is an anchor or an alias."""
+    if node.shared:
+        return True
+    if isinstance(node, Mapping):
+        return any(_shared(v) or _shared(k) for k, v in node.items)
+    if isinstance(node, Sequence):
+        return any(_shared(v) for v in node.items)
+    return False
+
+
+def _split(wf: Workflow, ctx: RepoContext, j: JobView, jobs: list[JobView],
+           triggers: set[str], ev: str) -> Change | str:
     root = wf.root
     assert root is not None
     if ev not in ("pull_request_target", "pull_request"):
@@ -52,6 +72,9 @@ def split(wf: Workflow, ctx: RepoContext, j: JobView, jobs: list[JobView],
     name = scalar_text(root.get("name"))
     if not name:
         return "the workflow has no `name:`, which the `workflow_run` half must name"
+    if "\n" in name or "${{" in name:
+        return "the workflow's `name:` spans lines or holds an expression, which the " \
+               "`workflow_run` half could not name exactly"
     blocking = [k for k in _JOB_KEYS_BLOCKING if j.node.get(k) is not None]
     if blocking:
         return f"the job has `{blocking[0]}:`, which fixbot does not carry across a split"
@@ -68,13 +91,24 @@ def split(wf: Workflow, ctx: RepoContext, j: JobView, jobs: list[JobView],
     if len(j.steps) != len(list(Workflow.steps(j.node))) or not isinstance(
             j.node.get("steps"), Sequence):
         return "the job's steps are not all plain mappings"
+    steps_node = j.node.get("steps")
+    if isinstance(steps_node, Sequence) and steps_node.flow:
+        return "the job's steps are written in flow style (`[…]`), which fixbot does not split"
     untrusted, privileged = j.steps[:first], j.steps[first:]
+    if any(_shared(s.node) for s in privileged):
+        return "the steps that act on the pull request use YAML anchors or aliases"
+    perms = effective_permissions(wf, j.node)
+    kept_scopes = {"contents", "pull-requests", "issues", "metadata"}
+    if not isinstance(perms, dict) or set(map(str, perms)) - kept_scopes:
+        return ("the job's token has scopes other than `contents`, `pull-requests` and "
+                "`issues` (or the default token), which the `pull_request` half would lose")
     if ev == "pull_request_target":
-        for s in untrusted:
-            text = wf.text[s.node.start:s.node.end]
-            if "secrets." in text.replace("secrets.GITHUB_TOKEN", ""):
-                return (f"{s.label} uses a secret, which a `pull_request` run from a fork does "
-                        f"not get")
+        from fixbot.transforms.fork_safety.read import secrets_named
+
+        names, every = secrets_named(wf, j.node)
+        if names or every:
+            return ("the job reads secrets (" + (every or ", ".join(f"`{n}`" for n in names))
+                    + "), which a `pull_request` run from a fork does not get")
     files: dict[str, str] = {}  # basename -> workspace path
     steps_out: list[dict[str, Any]] = []
     for s in privileged:
@@ -155,6 +189,9 @@ def _privileged_step(step: Mapping, action: fork.PrAction, ctx: RepoContext,
         return f"it has `{extra[0]}:`, which fixbot does not carry across a split"
     uses = scalar_text(step.get("uses")) or ""
     declared = _inputs(uses, ctx)
+    if declared is None and len(action.number) > 1:
+        return (f"fixbot cannot read the action.yml of `{uses}` to tell which of "
+                + ", ".join(f"`{n}`" for n in action.number) + " names the pull request")
     number_input = next((n for n in action.number if declared is None or n in declared), None)
     if number_input is None:
         return f"`{uses}` takes no input naming the pull request"
@@ -215,6 +252,7 @@ def _handover(artifact: str, new_name: str, files: dict[str, str]) -> list[dict[
         {"name": f"Upload the data for \"{new_name}\"",
          "uses": fork.pin("upload-artifact").split(" # ")[0],
          "with": {"name": artifact, "path": f"{DATA_DIR}/", "if-no-files-found": "error",
+                  "include-hidden-files": True,
                   "retention-days": 5}},
     ]
 
@@ -234,11 +272,14 @@ echo "number=$number" >> "$GITHUB_OUTPUT"
 def _new_workflow(path: str, name: str, new_name: str, j: JobView, runs_on: Any,
                   scopes: list[str], artifact: str, steps: list[dict[str, Any]],
                   style: Style, version: dict[int, str]) -> str:
-    perms: dict[str, str] = {"actions": "read", "pull-requests": "read"}
+    # contents: read for actions that read their configuration through the API (labeler)
+    perms: dict[str, str] = {"actions": "read", "contents": "read", "pull-requests": "read"}
     perms.update({s: "write" for s in scopes})
     job: dict[str, Any] = {}
     name_node = j.node.get("name")
-    job["name"] = to_plain(name_node) if name_node is not None else j.id
+    shown = to_plain(name_node) if name_node is not None else j.id
+    # an expression naming the pull_request event would be empty under workflow_run
+    job["name"] = shown if isinstance(shown, str) and "${{" not in shown else j.id
     job["if"] = ("github.event.workflow_run.event == 'pull_request' && "
                  "github.event.workflow_run.conclusion == 'success'")
     job["runs-on"] = runs_on
@@ -249,7 +290,7 @@ def _new_workflow(path: str, name: str, new_name: str, j: JobView, runs_on: Any,
          "with": {"name": artifact, "path": DATA_DIR,
                   "run-id": "${{ github.event.workflow_run.id }}",
                   "github-token": "${{ github.token }}"}},
-        {"name": "Check the pull request number", "id": "pr",
+        {"name": "Check the pull request number", "id": "pr", "shell": "bash",
          "env": {"GH_TOKEN": "${{ github.token }}",
                  "HEAD_SHA": "${{ github.event.workflow_run.head_sha }}"},
          "run": _CHECK.format(dir=DATA_DIR)},
@@ -264,7 +305,8 @@ def _new_workflow(path: str, name: str, new_name: str, j: JobView, runs_on: Any,
                                      ".workflow_run.head_branch }}",
                             "cancel-in-progress": True},
             "jobs": {j.id: job}}
-    head = [f"# Split by fixbot (fork-safety) from {posixpath.basename(path)}: \"{name}\" runs",
+    one_line = " ".join(name.split())
+    head = [f"# Split by fixbot (fork-safety) from {posixpath.basename(path)}: \"{one_line}\" runs",
             "# the pull request's code with a read-only token and uploads what this workflow",
             "# needs; this workflow acts on the pull request with a write token and never runs",
             "# the pull request's code.", ""]
@@ -278,14 +320,21 @@ def _new_workflow(path: str, name: str, new_name: str, j: JobView, runs_on: Any,
         reason = why.get(scope) or ", ".join(f"`{str(st['uses']).split('@')[0]}`" for st in steps)
         text = text.replace(line, f"      {scope}: {access}  # {reason}\n", 1)
     for n, comment in sorted(version.items()):
-        ref = str(steps[n]["uses"])
+        ref = yamledit.render_scalar(str(steps[n]["uses"]))
         at = text.index(f"uses: {ref}\n", text.index("- name: Check the pull request number"))
         # the n-th moved step's line (steps using the same action are found in order)
-        for _ in range(sum(1 for m in range(n) if steps[m]["uses"] == ref)):
+        for _ in range(sum(1 for m in range(n) if steps[m]["uses"] == steps[n]["uses"])):
             at = text.index(f"uses: {ref}\n", at + 1)
         end = at + len(f"uses: {ref}")
         text = text[:end] + " " + comment + text[end:]
-    return _pinned(text).replace("\n", style.newline)
+    text = _pinned(text)
+    try:  # the file must read back as exactly the workflow meant (quoting, block scalars)
+        back = Document(text)
+    except InputError as e:
+        raise TransformError(f"the new workflow would not parse: {e}") from e
+    if back.root is None or to_plain(back.root) != data:
+        raise TransformError("the new workflow would not read back as the steps it moves")
+    return text.replace("\n", style.newline)
 
 
 def _pinned(text: str) -> str:
@@ -309,7 +358,7 @@ def render(value: Any, col: int, style: Style) -> list[str]:
             elif isinstance(v, list) and v and any(isinstance(i, (dict, list)) for i in v):
                 out.append(f"{pad}{key}:")
                 out += render(v, col + style.seq_offset, style)
-            elif isinstance(v, str) and "\n" in v:
+            elif isinstance(v, str) and "\n" in v and _literal_ok(v):
                 chomp = "" if v.endswith("\n") and not v.endswith("\n\n") else "-"
                 out.append(f"{pad}{key}: |{chomp}")
                 out += [(" " * (col + style.indent) + ln) if ln else ""
@@ -327,6 +376,14 @@ def render(value: Any, col: int, style: Style) -> list[str]:
             else:
                 out.append(f"{pad}- {yamledit.render_inline(item)}")
     return out
+
+
+def _literal_ok(v: str) -> bool:
+    """Whether a literal block (``|`` or ``|-``) keeps ``v`` exactly; else it is quoted."""
+    body = v[:-1] if v.endswith("\n") else v
+    lines = body.split("\n")
+    return (not v.endswith("\n\n") and not lines[0].startswith(" ")
+            and not any(ln != ln.rstrip(" \t") or "\t" in ln or "\r" in ln for ln in lines))
 
 
 def rename_trigger(wf: Workflow, old: str, new: str) -> Edit:

@@ -60,7 +60,14 @@ def _local_runs(uses: str, ctx: RepoContext) -> tuple[str, str]:
     return k, ""
 
 
-def view(i: int, step: Mapping, ctx: RepoContext) -> StepView:
+def env_values(node: object) -> dict[str, str]:
+    if not isinstance(node, Mapping):
+        return {}
+    return {str(k.value): scalar_text(v) or "" for k, v in node.items}
+
+
+def view(i: int, step: Mapping, ctx: RepoContext, job_env: dict[str, str] | None = None
+         ) -> StepView:
     s = StepView(i, step, _label(i, step))
     uses = scalar_text(step.get("uses")) or ""
     s.uses = uses
@@ -68,8 +75,15 @@ def view(i: int, step: Mapping, ctx: RepoContext) -> StepView:
         name = fork.action_name(uses)
         if name == "actions/checkout":
             for key in ("ref", "repository"):
-                if fork.names_head(_with(step, key)):
-                    s.fetches_head = f"`actions/checkout` with `{key}: {_with(step, key)}`"
+                value = _with(step, key)
+                if fork.names_head(value):
+                    s.fetches_head = f"`actions/checkout` with `{key}: {value}`"
+                    break
+                if "${{" in value and any(u in value.replace(" ", "")
+                                          for u in fork.UNTRACED_REFS):
+                    s.fetches_head = (f"`actions/checkout` with `{key}: {value}`, an expression "
+                                      "fixbot does not trace, which may name the pull "
+                                      "request's head")
                     break
         elif is_local(uses):
             if uses.startswith("./"):
@@ -110,6 +124,6 @@ def view(i: int, step: Mapping, ctx: RepoContext) -> StepView:
         if any(fork.names_head(w) for w in run.split()):
             s.fetches_head = f"unknown: a `{shell}` script that names the pull request's head"
         return s
-    s.fetches_head = fork.fetches_head(run) or ""
+    s.fetches_head = fork.fetches_head(run, {**(job_env or {}), **env_values(step.get("env"))}) or ""
     s.runs_code = fork.runs_workspace_code(run) or ""
     return s
