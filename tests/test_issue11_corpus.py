@@ -72,7 +72,9 @@ def test_every_dangerous_trigger_is_explained(work: tuple[Path, list]) -> None:
         ctx = RepoContext(files.repo_reader(path.parents[2]))
         r = engine.process(path.name, text, [REGISTRY["fork-safety"]], ctx)
         notes = [n.message for n in r.notes if n.transform == "fork-safety"]
-        if not any("write token" in m or "can write" in m or "default token" in m
-                   for m in notes) and not r.changes:
+        # each note names what a fork's run reaches: a write token, the default token, secrets
+        if not any(w in m for m in notes for w in ("write token", "can write",
+                                                   "default token", "secret")) \
+                and not r.changes:
             unexplained.append(str(path))
     assert unexplained == []
