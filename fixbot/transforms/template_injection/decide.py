@@ -9,6 +9,7 @@ other language is left as it is with a note that says what to do by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from fixbot.kb import js_spots, pwsh_spots, py_spots, shell_roles, shell_spots
 from fixbot.kb.expressions import swap_out
@@ -242,72 +243,52 @@ def _pwsh(wf: Workflow, site: Site, script: str) -> Decision:
 def _js(wf: Workflow, site: Site, script: str) -> Decision:
     """The JavaScript of ``actions/github-script``: an expression inside string text reads
     ``process.env.NAME`` (:mod:`fixbot.kb.js_spots`); the rewritten script must parse."""
-    d = Decision(language="javascript")
     parsed = js_spots.read(_ascii(script))
-    pasted = ("it is pasted into the JavaScript of `actions/github-script` before it runs, so "
-              "a value holding a quote and code runs as code")
-    if parsed.error is not None:
-        return _whole_language(site, script, (
-            f"{pasted}, and {parsed.error}; {_ENV_HINT} (`process.env.NAME`)"))
-    names = _Names(wf, site, script, d)
-    chosen: dict[tuple[int, int], str] = {}
-    for spot in parsed.spots:
-        expr = script[spot.start:spot.end]
-        v = _risky(expr, site) or names.env_verdict(expr)
-        if v is None:
-            continue
-        if spot.why is not None:
-            d.leaves.append(Leave(expr, v, f"{pasted}; {spot.why}"))
-            continue
-        var, runner = names.var(expr, v)
-        chosen[(spot.start, spot.end)] = var
-        d.moves.append(Move(expr, v, var, (spot.start, spot.end, ""), var in d.env, runner,
-                            False))
-    edits = js_spots.rewrite(parsed, chosen)
-    new = parsed.text
-    for lo, hi, text in sorted(edits, reverse=True):
-        new = new[:lo] + text + new[hi:]
-    if edits and not js_spots.parses(new):  # never expected
-        return _whole_language(site, script, f"{pasted}; the script would not parse "
-                               f"rewritten; {_ENV_HINT} (`process.env.NAME`)")
-    for k in [k for k in d.env if not any(m.var == k for m in d.moves)]:
-        d.env.pop(k)
-    d.replaces = edits
-    return d
+    return _in_strings(wf, site, script, Decision(language="javascript"), parsed, js_spots,
+                       "it is pasted into the JavaScript of `actions/github-script` before it "
+                       "runs, so a value holding a quote and code runs as code",
+                       "(`process.env.NAME`)", script, leave_hint=False)
 
 
 def _python(wf: Workflow, site: Site, script: str) -> Decision:
     """A ``shell: python`` script: an expression inside a plain string literal reads
     ``os.environ["NAME"]`` (:mod:`fixbot.kb.py_spots`); the rewritten script must parse."""
-    d = Decision(language="python")
-    pasted = ("it is pasted into the Python program before it runs, so a value holding a "
-              "quote and code runs as code")
     parsed = py_spots.read(script)
+    return _in_strings(wf, site, script, Decision(language="python"), parsed, py_spots,
+                       "it is pasted into the Python program before it runs, so a value "
+                       "holding a quote and code runs as code",
+                       "(`os.environ[\"NAME\"]`)", parsed.text, leave_hint=True)
+
+
+def _in_strings(wf: Workflow, site: Site, script: str, d: Decision, parsed: Any, reader: Any,
+                pasted: str, how: str, text: str, leave_hint: bool) -> Decision:
+    """The moves of a language whose reader (``js_spots``, ``py_spots``) rewrites expressions
+    found inside string text: ``parsed`` is its reading of the script, ``text`` what the
+    spots' offsets index, ``how`` how that language reads a variable."""
     if parsed.error is not None:
-        return _whole_language(site, script, (
-            f"{pasted}, and {parsed.error}; {_ENV_HINT} (`os.environ[\"NAME\"]`)"))
+        return _whole_language(site, script, f"{pasted}, and {parsed.error}; {_ENV_HINT} {how}")
     names = _Names(wf, site, script, d)
     chosen: dict[tuple[int, int], str] = {}
     for spot in parsed.spots:
-        expr = parsed.text[spot.start:spot.end]
+        expr = text[spot.start:spot.end]
         v = _risky(expr, site) or names.env_verdict(expr)
         if v is None:
             continue
         if spot.why is not None:
-            d.leaves.append(Leave(expr, v, f"{pasted}; {spot.why}; {_ENV_HINT} "
-                                  "(`os.environ[\"NAME\"]`)"))
+            tail = f"; {_ENV_HINT} {how}" if leave_hint else ""
+            d.leaves.append(Leave(expr, v, f"{pasted}; {spot.why}{tail}"))
             continue
         var, runner = names.var(expr, v)
         chosen[(spot.start, spot.end)] = var
         d.moves.append(Move(expr, v, var, (spot.start, spot.end, ""), var in d.env, runner,
                             False))
-    edits = py_spots.rewrite(parsed, chosen)
+    edits = reader.rewrite(parsed, chosen)
     new = parsed.text
-    for lo, hi, text in sorted(edits, reverse=True):
-        new = new[:lo] + text + new[hi:]
-    if edits and not py_spots.parses(new):  # never expected
+    for lo, hi, piece in sorted(edits, reverse=True):
+        new = new[:lo] + piece + new[hi:]
+    if edits and not reader.parses(new):  # never expected
         return _whole_language(site, script, f"{pasted}; the script would not parse "
-                               f"rewritten; {_ENV_HINT} (`os.environ[\"NAME\"]`)")
+                               f"rewritten; {_ENV_HINT} {how}")
     for k in [k for k in d.env if not any(m.var == k for m in d.moves)]:
         d.env.pop(k)
     d.replaces = edits
